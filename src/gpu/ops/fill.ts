@@ -1,0 +1,23 @@
+/**
+ * Fill a tensor with one 32-bit value (zeros for gradients, NaN to poison outputs in tests).
+ *
+ * @module
+ */
+import type { CommandRecorder } from "../recorder.ts";
+import { numel, type Tensor } from "../tensor.ts";
+import { grid1d, packParams } from "./dispatch.ts";
+
+const bitsOf = (value: number): number => {
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, value, true);
+  return view.getUint32(0, true);
+};
+
+/** Records `t[:] = value` for a 32-bit tensor (f32 bit pattern for f32, the integer otherwise). */
+export const fill = (rec: CommandRecorder, t: Tensor, value: number): void => {
+  if (t.dtype === "f16") throw new TypeError("fill: f16 tensors are not supported");
+  const pipeline = rec.runtime.pipelines.get({ kernel: "fill.wgsl" });
+  const count = numel(t.shape);
+  const bits = t.dtype === "f32" ? bitsOf(value) : value >>> 0;
+  rec.dispatch(pipeline, [t], grid1d(count, 256), packParams([{ u32: count }, { u32: bits }]));
+};
