@@ -13,7 +13,7 @@
 import { Effect } from "effect";
 import { GpuDeviceLost, TensorTooLarge } from "./errors.ts";
 import type { GpuRuntime } from "./runtime.ts";
-import { byteLength, BYTES_PER_ELEMENT, type DType, numel, type Tensor } from "./tensor.ts";
+import { byteLength, type DType, numel, type Tensor } from "./tensor.ts";
 
 /** One dispatch's work-group counts. */
 export type Workgroups = readonly [number, number?, number?];
