@@ -1,0 +1,216 @@
+/**
+ * Fused attention, forward and backward (kernels/attention_fwd.wgsl, kernels/attention_bwd.wgsl):
+ * online softmax over key tiles, grouped-query heads, causal / prefix-LM / full masks, optional
+ * per-sequence key lengths, no T×S matrix in memory in either direction.
+ *
+ * Layout: "bshd" (default) is [batch, position, head, head_dim]. It is what a QKV projection of
+ * [B·T, C] activations produces, so the model needs no transpose before or after attention, and a
+ * KV cache in this layout grows by writing rows at the end. "bhsd" ([batch, head, position,
+ * head_dim]) is accepted too; both are addressed by strides in the same kernels.
+ *
+ * @module
+ */
+import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
+import type { CommandRecorder } from "../recorder.ts";
+import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
+import { packParams } from "./dispatch.ts";
+
+/** Which keys each query sees. */
+export type AttentionMask =
+  /** Query i sees keys j ≤ i + (S − T): causal, with the first S − T keys a KV-cache prefix. */
+  | { readonly kind: "causal" }
+  /** Every query sees every key (vision encoder). */
+  | { readonly kind: "full" }
+  /** Positions below `prefixLength` see each other fully; later ones are causal (image, then text). */
+  | { readonly kind: "prefix"; readonly prefixLength: number };
+
+/** Axis order of Q, K, V, O (and their gradients). */
+export type AttentionLayout = "bshd" | "bhsd";
+
+/** Options of `attentionForward` and `attentionBackward` (use the same for both). */
+export interface AttentionOptions {
+  readonly mask: AttentionMask;
+  /** Default "bshd". */
+  readonly layout?: AttentionLayout;
+  /** S: keys in use, ≤ the K/V position capacity (a KV cache); default the capacity. */
+  readonly keyCount?: number;
+  /** [B] u32: keys at or past keyLengths[b] are padding for sequence b. */
+  readonly keyLengths?: Tensor;
+  /** Softmax scale; default 1/√D. */
+  readonly scale?: number;
+  /** Query rows (forward, dQ) or key rows (dK/dV) per workgroup; default 64. */
+  readonly rowsPerWorkgroup?: number;
+}
+
+/** Sizes of one attention call, read from the tensors. */
+export interface AttentionDims {
+  readonly batch: number;
+  readonly queries: number;
+  readonly keys: number;
+  readonly keyCapacity: number;
+  readonly queryHeads: number;
+  readonly kvHeads: number;
+  readonly headDim: number;
+}
+
+const HEAD_DIM_VARIANTS = [32, 64, 96, 128] as const;
+
+/** Reads [B, T, H, D] or [B, H, T, D] as {batch, seq, heads, dim}. */
+const axes = (t: Tensor, layout: AttentionLayout) => {
+  const [b = 0, x = 0, y = 0, d = 0] = t.shape;
+  return layout === "bshd"
+    ? { batch: b, seq: x, heads: y, dim: d }
+    : { batch: b, seq: y, heads: x, dim: d };
+};
+
+/** Shape of a [B, S, H, D]-like tensor in `layout`. */
+const shapeOf = (layout: AttentionLayout, b: number, s: number, h: number, d: number) =>
+  layout === "bshd" ? [b, s, h, d] : [b, h, s, d];
+
+/** Element strides (batch, position, head) of a contiguous tensor in `layout`, in vec4s. */
+const stridesOf = (layout: AttentionLayout, s: number, h: number, d: number) => {
+  const v = d / 4;
+  return layout === "bshd"
+    ? { batch: s * h * v, seq: h * v, head: v }
+    : { batch: h * s * v, seq: v, head: s * v };
+};
+
+/**
+ * Checks Q/K/V against each other and the options; throws `ShapeMismatch` naming `op`.
+ * Q [B, T, Hq, D], K and V [B, S_cap, Hkv, D] in "bshd" (axes 1 and 2 swapped in "bhsd").
+ */
+export const attentionDims = (
+  op: string,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  options: AttentionOptions,
+): AttentionDims => {
+  const layout = options.layout ?? "bshd";
+  const fail = (detail: string): never => {
+    throw new ShapeMismatch({ op, detail });
+  };
+  if (q.shape.length !== 4) fail(`q is ${describe(q)}, expected a 4-D ${layout} tensor`);
+  const qa = axes(q, layout);
+  expectShape(op, "q", q, q.shape);
+  expectShape(op, "k", k, shapeOf(layout, qa.batch, -1, -1, qa.dim));
+  const ka = axes(k, layout);
+  expectShape(op, "v", v, k.shape);
+  if (qa.dim % 4 !== 0 || qa.dim > 128 || qa.dim === 0) {
+    fail(`head dim ${qa.dim} must be a multiple of 4 in [4, 128]`);
+  }
+  if (ka.heads === 0 || qa.heads % ka.heads !== 0) {
+    fail(`query heads ${qa.heads} are not a multiple of KV heads ${ka.heads}`);
+  }
+  if (qa.seq === 0 || qa.batch === 0) fail(`q is ${describe(q)}: no queries`);
+  const keys = options.keyCount ?? ka.seq;
+  if (!Number.isInteger(keys) || keys < 1 || keys > ka.seq) {
+    fail(`keyCount ${keys} is outside [1, ${ka.seq}] (K/V capacity)`);
+  }
+  if (options.mask.kind === "prefix") {
+    const p = options.mask.prefixLength;
+    if (!Number.isInteger(p) || p < 0) fail(`prefixLength ${p} is not a non-negative integer`);
+  }
+  if (options.keyLengths !== undefined) {
+    expectShape(op, "keyLengths", options.keyLengths, [qa.batch], "u32");
+  }
+  return {
+    batch: qa.batch,
+    queries: qa.seq,
+    keys,
+    keyCapacity: ka.seq,
+    queryHeads: qa.heads,
+    kvHeads: ka.heads,
+    headDim: qa.dim,
+  };
+};
+
+const checkBindings = (rec: CommandRecorder, op: string, tensors: ReadonlyArray<Tensor>) => {
+  const limit = rec.runtime.maxBindingBytes;
+  for (const t of tensors) {
+    if (byteLength(t) > limit) throw new TensorTooLarge({ op, bytes: byteLength(t), limit });
+  }
+};
+
+/** Uniform parameters (see `Params` in kernels/attention_common.wgsl). */
+const attentionParams = (dims: AttentionDims, options: AttentionOptions): Uint8Array => {
+  const layout = options.layout ?? "bshd";
+  const qs = stridesOf(layout, dims.queries, dims.queryHeads, dims.headDim);
+  const ks = stridesOf(layout, dims.keyCapacity, dims.kvHeads, dims.headDim);
+  const scale = options.scale ?? 1 / Math.sqrt(dims.headDim);
+  const prefix = options.mask.kind === "full"
+    ? dims.keys
+    : options.mask.kind === "prefix"
+    ? Math.min(options.mask.prefixLength, dims.keys)
+    : 0;
+  return packParams([
+    { u32: dims.queries },
+    { u32: dims.keys },
+    { u32: dims.headDim / 4 },
+    { u32: dims.queryHeads / dims.kvHeads },
+    { u32: qs.batch },
+    { u32: qs.seq },
+    { u32: qs.head },
+    { u32: ks.batch },
+    { u32: ks.seq },
+    { u32: ks.head },
+    { u32: dims.queryHeads },
+    { i32: dims.keys - dims.queries + 1 },
+    { u32: prefix },
+    { f32: scale * Math.LOG2E },
+  ]);
+};
+
+/** Defines selecting the head-dim capacity and the key-length binding. */
+const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
+  const capacity = HEAD_DIM_VARIANTS.find((c) => c >= dims.headDim)!;
+  const defines: Record<string, boolean> = { KEY_LENGTHS: options.keyLengths !== undefined };
+  for (const c of HEAD_DIM_VARIANTS) defines[`HEAD_DIM_${c}`] = c === capacity;
+  return defines;
+};
+
+const rowsPerWorkgroup = (options: AttentionOptions): number => {
+  const wg = options.rowsPerWorkgroup ?? 64;
+  if (!Number.isInteger(wg) || wg < 1 || wg > 256) {
+    throw new RangeError(`attention: rowsPerWorkgroup ${wg} is outside [1, 256]`);
+  }
+  return wg;
+};
+
+/**
+ * Records the fused attention forward.
+ *
+ * Shapes ("bshd"): q [B, T, Hq, D], k and v [B, S_cap, Hkv, D], o [B, T, Hq, D] (written),
+ * lse [B, Hq, T] (written: natural-log sum of exponentials of each query's scaled scores, for the
+ * backward). Hq must be a multiple of Hkv (query head h uses KV head ⌊h / (Hq/Hkv)⌋); D a multiple
+ * of 4, at most 128. Queries with no visible key get o = 0 and lse = −∞.
+ */
+export const attentionForward = (
+  rec: CommandRecorder,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: Tensor,
+  lse: Tensor,
+  options: AttentionOptions,
+): void => {
+  const op = "attentionForward";
+  const dims = attentionDims(op, q, k, v, options);
+  expectShape(op, "o", o, q.shape);
+  expectShape(op, "lse", lse, [dims.batch, dims.queryHeads, dims.queries]);
+  const bindings = [q, k, v, o, lse, ...(options.keyLengths ? [options.keyLengths] : [])];
+  checkBindings(rec, op, bindings);
+  const wg = rowsPerWorkgroup(options);
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "attention_fwd.wgsl",
+    defines: attentionDefines(dims, options),
+    constants: { WG: wg },
+  });
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  rec.dispatch(
+    pipeline,
+    bindings,
+    [Math.ceil(rows / wg), dims.kvHeads, dims.batch],
+    attentionParams(dims, options),
+  );
+};
