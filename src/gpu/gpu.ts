@@ -89,6 +89,10 @@ export const makeGpu: Effect.Effect<GpuShape, GpuUnavailable, Scope.Scope> = Eff
       requestDevice(adapter),
       ({ device }) => Effect.sync(() => device.destroy()),
     );
+    // A validation error means a bug in our kernels or launchers: never let it pass silently.
+    device.addEventListener("uncapturederror", (event) => {
+      console.error(`WebGPU error: ${(event as GPUUncapturedErrorEvent).error.message}`);
+    });
     const lostInfo = device.lost;
     const lost = Effect.promise(() => lostInfo).pipe(
       Effect.flatMap((info) =>

@@ -46,7 +46,11 @@ export const seededRandom = (seed: number): () => number => {
 };
 
 /** `n` floats uniform in [-scale, scale). */
-export const randomArray = (n: number, rng: () => number, scale = 1): Float32Array => {
+export const randomArray = (
+  n: number,
+  rng: () => number,
+  scale = 1,
+): Float32Array<ArrayBuffer> => {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i++) out[i] = (rng() * 2 - 1) * scale;
   return out;
@@ -86,8 +90,13 @@ export const runAndRead = async (
   rt: GpuRuntime,
   body: (rec: CommandRecorder) => ReadonlyArray<Tensor>,
 ): Promise<Array<Float32Array | Uint32Array | Int32Array | Uint16Array>> => {
+  // Validation errors (a bad shader, a binding mismatch) are otherwise only logged: fail on them.
+  rt.device.pushErrorScope("validation");
   const rec = new CommandRecorder(rt, "test");
   for (const t of body(rec)) rec.read(t);
-  const { arrays } = await rec.submit().resolve();
+  const readback = rec.submit();
+  const error = await rt.device.popErrorScope();
+  if (error !== null) throw new Error(`GPU validation error: ${error.message}`);
+  const { arrays } = await readback.resolve();
   return arrays;
 };
