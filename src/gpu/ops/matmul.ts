@@ -1,0 +1,340 @@
+/**
+ * Batched matmul in NN, NT and TN layouts with bias / scale / accumulate epilogues, and the bias
+ * gradient (column sum) of a linear layer.
+ *
+ * A linear layer with weights stored `W [in, out]` (y = x·W + bias):
+ * - forward `y = x·W`        → `matmul(rec, x, W, y, { bias })`            (NN)
+ * - input grad `dx = dy·Wᵀ`  → `matmul(rec, dy, W, dx, { layout: "NT" })`  (NT)
+ * - weight grad `dW = xᵀ·dy` → `matmul(rec, x, dy, dW, { layout: "TN", accumulate })` (TN)
+ * - bias grad `db = Σ_rows dy` → `biasGrad(rec, dy, db)`
+ * With weights stored `W [out, in]` (PyTorch, safetensors) the forward is NT, `dx = dy·W` is NN
+ * and `dW = dyᵀ·x` is TN.
+ *
+ * The WGSL comes from matmul_wgsl.ts (one shader per tile size; see there why), tiles are chosen
+ * from the shape, and operands larger than one storage binding are split into row chunks.
+ *
+ * @module
+ */
+import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
+import type { CommandRecorder } from "../recorder.ts";
+import type { GpuRuntime } from "../runtime.ts";
+import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
+import { grid1d, packParams } from "./dispatch.ts";
+import {
+  MATMUL_WORKGROUP,
+  type MatmulLayout,
+  matmulSource,
+  type MatmulVariant,
+} from "./matmul_wgsl.ts";
+
+export type { MatmulLayout } from "./matmul_wgsl.ts";
+
+/** Per-invocation register tile: `tm` rows × `4·tn4` columns of C. */
+export interface MatmulTile {
+  readonly tm: number;
+  readonly tn4: number;
+}
+
+/** Options of `matmul`. */
+export interface MatmulOptions {
+  /** Default "NN". */
+  readonly layout?: MatmulLayout;
+  /** Row vector [N] added to every row of C. */
+  readonly bias?: Tensor;
+  /** C += product instead of C = product (gradient accumulation across micro-batches). */
+  readonly accumulate?: boolean;
+  /** Scales the product (not the bias, not the old C); default 1. */
+  readonly alpha?: number;
+  /** Overrides the tile chosen from the shape (benchmarks and tile sweeps). */
+  readonly tile?: MatmulTile;
+  /** Binding limit to split against; defaults to the device's. Smaller values force splitting. */
+  readonly maxBindingBytes?: number;
+}
+
+/** The matmul dimensions an op works on. */
+export interface MatmulShape {
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** B has no batch axis and is shared by every batch entry (weights). */
+  readonly broadcastB: boolean;
+}
+
+const pipelineCache = new WeakMap<GpuRuntime, Map<string, GPUComputePipeline>>();
+
+/** The compiled pipeline of a variant, built once per runtime. */
+export const matmulPipeline = (rt: GpuRuntime, v: MatmulVariant): GPUComputePipeline => {
+  let cache = pipelineCache.get(rt);
+  if (cache === undefined) pipelineCache.set(rt, cache = new Map());
+  const key = JSON.stringify(v);
+  let pipeline = cache.get(key);
+  if (pipeline === undefined) {
+    const module = rt.device.createShaderModule({ label: `matmul ${key}`, code: matmulSource(v) });
+    pipeline = rt.device.createComputePipeline({
+      label: "matmul",
+      layout: "auto",
+      compute: { module, entryPoint: "main" },
+    });
+    cache.set(key, pipeline);
+  }
+  return pipeline;
+};
+
+/**
+ * The tile for a shape: 16×16 per invocation for large outputs (best measured on lavapipe), smaller
+ * when M or N is small so that ragged edges waste little work, and smaller again while the grid has
+ * fewer than 64 workgroups (big GPUs need many in flight).
+ */
+export const chooseTile = (layout: MatmulLayout, s: MatmulShape): MatmulTile => {
+  const minTm = layout === "TN" ? 4 : 1;
+  let tm = s.m >= 128 ? 16 : s.m >= 48 ? 8 : s.m >= 12 ? 4 : s.m >= 2 ? 2 : 1;
+  tm = Math.max(tm, minTm);
+  let tn4 = s.n >= 64 ? 4 : s.n >= 16 ? 2 : 1;
+  const [wx, wy] = MATMUL_WORKGROUP;
+  const groups = (tm: number, tn4: number) =>
+    Math.ceil(s.m / (tm * wy)) * Math.ceil(s.n / (4 * tn4 * wx)) * s.batch;
+  while (groups(tm, tn4) < 64) {
+    if (tm > Math.max(4, minTm)) tm /= 2;
+    else if (tn4 > 1) tn4 /= 2;
+    else break;
+  }
+  return { tm, tn4 };
+};
+
+/**
+ * Validates shapes and returns the matmul dimensions.
+ *
+ * Shapes (f32), with an optional leading batch axis on A and C (B either has the same batch axis
+ * or none, then it is shared):
+ * - NN: A [M, K], B [K, N]; NT: A [M, K], B [N, K]; TN: A [K, M], B [K, N]; C [M, N].
+ */
+export const matmulShape = (
+  op: string,
+  layout: MatmulLayout,
+  a: Tensor,
+  b: Tensor,
+  c: Tensor,
+): MatmulShape => {
+  if (a.shape.length !== 2 && a.shape.length !== 3) {
+    throw new ShapeMismatch({ op, detail: `A is ${describe(a)}, expected rank 2 or 3` });
+  }
+  const batched = a.shape.length === 3;
+  const batch = batched ? a.shape[0]! : 1;
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [m, k] = layout === "TN" ? [ac, ar] : [ar, ac];
+  const broadcastB = b.shape.length === 2;
+  if (!broadcastB && !(batched && b.shape.length === 3)) {
+    throw new ShapeMismatch({
+      op,
+      detail: `B is ${describe(b)}, expected rank 2${batched ? " or 3" : ""} with A ${describe(a)}`,
+    });
+  }
+  const n = (layout === "NT" ? b.shape.at(-2) : b.shape.at(-1))!;
+  const bBatch = broadcastB ? [] : [batch];
+  expectShape(op, "A", a, a.shape, "f32");
+  expectShape(op, "B", b, [...bBatch, ...(layout === "NT" ? [n, k] : [k, n])], "f32");
+  expectShape(op, "C", c, [...(batched ? [batch] : []), m, n], "f32");
+  if (m === 0 || n === 0) {
+    throw new ShapeMismatch({ op, detail: `empty output ${describe(c)}` });
+  }
+  return { batch, m, n, k, broadcastB };
+};
+
+type Dim = "m" | "n" | "k";
+
+/** An operand as stored: `rows × ld` row-major per batch entry, rows along `rowDim`. */
+interface Operand {
+  readonly tensor: Tensor;
+  readonly rowDim: Dim;
+  readonly colDim: Dim;
+  readonly ld: number;
+  readonly batchStride: number;
+}
+
+const gcd = (a: number, b: number): number => b === 0 ? a : gcd(b, a % b);
+
+/** One dispatch's view of an operand: what to bind and the element offset inside it. */
+const viewOf = (
+  o: Operand,
+  split: { dim: Dim; start: number; length: number } | undefined,
+  limit: number,
+): { tensor: Tensor; offset: number } => {
+  if (split === undefined) return { tensor: o.tensor, offset: 0 };
+  if (o.rowDim === split.dim) {
+    if (byteLength(o.tensor) <= limit) return { tensor: o.tensor, offset: split.start * o.ld };
+    return {
+      tensor: {
+        ...o.tensor,
+        shape: [split.length, o.ld],
+        offset: o.tensor.offset + split.start * o.ld * 4,
+      },
+      offset: 0,
+    };
+  }
+  if (o.colDim === split.dim) return { tensor: o.tensor, offset: split.start };
+  return { tensor: o.tensor, offset: 0 };
+};
+
+/**
+ * The dimension and chunk length to split along so that every operand fits one binding, or
+ * undefined when all fit. Only operands whose rows run along the split dimension are sliced;
+ * the others are bound whole with an offset, so they must fit.
+ */
+const planSplit = (
+  op: string,
+  operands: ReadonlyArray<Operand>,
+  s: MatmulShape,
+  limit: number,
+  align: number,
+): { dim: Dim; chunk: number } | undefined => {
+  const big = operands.filter((o) => byteLength(o.tensor) > limit);
+  if (big.length === 0) return undefined;
+  const worst = big.reduce((x, y) => byteLength(x.tensor) >= byteLength(y.tensor) ? x : y);
+  const tooLarge = new TensorTooLarge({ op, bytes: byteLength(worst.tensor), limit });
+  const dim = big[0]!.rowDim;
+  if (s.batch > 1 || big.some((o) => o.rowDim !== dim)) throw tooLarge;
+  let chunk = s[dim];
+  for (const o of big) {
+    // Chunk starts must keep binding offsets aligned and vec4 element offsets whole.
+    const rowBytes = o.ld * 4;
+    const granule = Math.max(4, align / gcd(rowBytes, align));
+    chunk = Math.min(chunk, Math.floor(limit / rowBytes / granule) * granule);
+  }
+  if (chunk <= 0) throw tooLarge;
+  return { dim, chunk };
+};
+
+/**
+ * Records `C = alpha·op(A)·op(B) (+ bias) (+ C if accumulate)` for every batch entry.
+ *
+ * Shapes (f32): NN A [(batch,) M, K] · B [(batch,) K, N]; NT B [(batch,) N, K]; TN A [(batch,) K, M];
+ * C [(batch,) M, N]; bias [N]. A 2-D B with 3-D A is shared across the batch.
+ * Throws `ShapeMismatch` before recording anything; splits operands over the binding limit into
+ * row chunks (batch 1 only) and throws `TensorTooLarge` when it cannot.
+ */
+export const matmul = (
+  rec: CommandRecorder,
+  a: Tensor,
+  b: Tensor,
+  c: Tensor,
+  options: MatmulOptions = {},
+): void => {
+  const op = "matmul";
+  const layout = options.layout ?? "NN";
+  const s = matmulShape(op, layout, a, b, c);
+  if (options.bias !== undefined) expectShape(op, "bias", options.bias, [s.n], "f32");
+  const tile = options.tile ?? chooseTile(layout, s);
+  const rt = rec.runtime;
+  const limit = options.maxBindingBytes ?? rt.maxBindingBytes;
+  const operands: [Operand, Operand, Operand] = [
+    layout === "TN"
+      ? { tensor: a, rowDim: "k", colDim: "m", ld: s.m, batchStride: s.k * s.m }
+      : { tensor: a, rowDim: "m", colDim: "k", ld: s.k, batchStride: s.m * s.k },
+    layout === "NT"
+      ? { tensor: b, rowDim: "n", colDim: "k", ld: s.k, batchStride: s.broadcastB ? 0 : s.n * s.k }
+      : { tensor: b, rowDim: "k", colDim: "n", ld: s.n, batchStride: s.broadcastB ? 0 : s.k * s.n },
+    { tensor: c, rowDim: "m", colDim: "n", ld: s.n, batchStride: s.m * s.n },
+  ];
+  const plan = planSplit(
+    op,
+    operands,
+    s,
+    limit,
+    rt.device.limits.minStorageBufferOffsetAlignment,
+  );
+  const vec4 = operands.every((o) => o.ld % 4 === 0);
+  const [wx, wy] = MATMUL_WORKGROUP;
+  const chunks = plan === undefined ? [undefined] : Array.from(
+    { length: Math.ceil(s[plan.dim] / plan.chunk) },
+    (_, i) => ({
+      dim: plan.dim,
+      start: i * plan.chunk,
+      length: Math.min(plan.chunk, s[plan.dim] - i * plan.chunk),
+    }),
+  );
+  // Validate every dispatch before recording any, so a failure leaves the recorder untouched.
+  const dispatches = chunks.map((split, index) => {
+    const dims = { ...s, ...(split ? { [split.dim]: split.length } : {}) };
+    const laterK = split?.dim === "k" && index > 0;
+    const [va, vb, vc] = operands.map((o) => viewOf(o, split, limit)) as [
+      ReturnType<typeof viewOf>,
+      ReturnType<typeof viewOf>,
+      ReturnType<typeof viewOf>,
+    ];
+    const withBias = options.bias !== undefined && !laterK;
+    const pipeline = matmulPipeline(rt, {
+      layout,
+      tm: tile.tm,
+      tn4: tile.tn4,
+      vec4,
+      bias: withBias,
+      accumulate: (options.accumulate ?? false) || laterK,
+    });
+    const params = packParams([
+      { u32: dims.m },
+      { u32: dims.n },
+      { u32: dims.k },
+      { u32: operands[0].ld },
+      { u32: operands[1].ld },
+      { u32: operands[2].ld },
+      { u32: va.offset },
+      { u32: vb.offset },
+      { u32: vc.offset },
+      { u32: operands[0].batchStride },
+      { u32: operands[1].batchStride },
+      { u32: operands[2].batchStride },
+      { u32: split?.dim === "n" ? split.start : 0 },
+      { f32: options.alpha ?? 1 },
+    ]);
+    const groups = [
+      Math.ceil(dims.n / (4 * tile.tn4 * wx)),
+      Math.ceil(dims.m / (tile.tm * wy)),
+      s.batch,
+    ] as const;
+    if (groups.some((g) => g > rt.device.limits.maxComputeWorkgroupsPerDimension)) {
+      throw new ShapeMismatch({
+        op,
+        detail: `grid ${groups.join("×")} exceeds the device's workgroup count limit`,
+      });
+    }
+    const bindings = [va.tensor, vb.tensor, vc.tensor, ...(withBias ? [options.bias!] : [])];
+    for (const t of bindings) {
+      if (byteLength(t) > limit) throw new TensorTooLarge({ op, bytes: byteLength(t), limit });
+    }
+    return { pipeline, bindings, groups, params };
+  });
+  for (const d of dispatches) rec.dispatch(d.pipeline, d.bindings, d.groups, d.params);
+};
+
+/**
+ * Records the bias gradient of a linear layer, `db[n] = Σ_rows dy[.., n]` (`+= ` with
+ * `accumulate`).
+ *
+ * Shapes (f32): dy [..., N] (any leading axes, summed over), db [N].
+ */
+export const biasGrad = (
+  rec: CommandRecorder,
+  dy: Tensor,
+  db: Tensor,
+  options: { readonly accumulate?: boolean } = {},
+): void => {
+  const op = "biasGrad";
+  const cols = dy.shape.at(-1);
+  if (dy.shape.length < 2 || cols === undefined || cols === 0) {
+    throw new ShapeMismatch({ op, detail: `dy is ${describe(dy)}, expected [..., N] with N > 0` });
+  }
+  expectShape(op, "dy", dy, dy.shape, "f32");
+  expectShape(op, "db", db, [cols], "f32");
+  const rows = dy.shape.slice(0, -1).reduce((x, y) => x * y, 1);
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "matmul_bwd.wgsl",
+    entryPoint: "bias_grad",
+  });
+  const params = packParams([
+    { u32: rows },
+    { u32: cols },
+    { u32: options.accumulate ? 1 : 0 },
+  ]);
+  rec.dispatch(pipeline, [dy, db], grid1d(cols, 64), params);
+};

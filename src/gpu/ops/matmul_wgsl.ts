@@ -1,0 +1,229 @@
+/**
+ * WGSL source of the register-tiled matmul, generated per variant (layout, tile, vec4, epilogue).
+ *
+ * Why generated rather than a kernels/*.wgsl file with `override` tile sizes: lavapipe (Mesa's
+ * NIR) does not fully unroll nested loops whose trip counts come from override constants, so a
+ * register tile held in a WGSL array spills to scratch memory. Measured at 1024³ on lavapipe:
+ * 5.4 GFLOP/s for the loop-and-array kernel against 23–25 GFLOP/s for the same 16×16 tile
+ * written as straight-line code with one named `vec4` accumulator per 4 columns. So each tile
+ * size is its own shader, written out here the way gpu.cpp's `createMatmulN` fills a template.
+ *
+ * The kernel (one invocation = a TM × 4·TN4 block of C, workgroup 8×8, no workgroup memory):
+ *   C[z] = alpha · op(A[z]) · op(B[z])  (+ bias[n])  (+ C[z] when accumulating)
+ * Storage is row-major with explicit row strides and element offsets (`Params`), so a launcher can
+ * bind a slice of an operand too big for one binding.
+ *
+ * @module
+ */
+
+/** Which operands are stored transposed: NN (A M×K, B K×N), NT (B N×K), TN (A K×M). */
+export type MatmulLayout = "NN" | "NT" | "TN";
+
+/** One compiled matmul variant. */
+export interface MatmulVariant {
+  readonly layout: MatmulLayout;
+  /** Rows of C per invocation: 1, 2, 4, 8 or 16 (a multiple of 4 for TN). */
+  readonly tm: number;
+  /** vec4 columns of C per invocation: 1, 2 or 4. */
+  readonly tn4: number;
+  /** Rows, strides and offsets are all multiples of 4: read and write vec4 directly. */
+  readonly vec4: boolean;
+  /** Add a bias vector (length N) to every row of C. */
+  readonly bias: boolean;
+  /** Add the product to C's previous contents (gradient accumulation). */
+  readonly accumulate: boolean;
+}
+
+/** Invocations per workgroup along N (x) and M (y). 8×8 was fastest on lavapipe (webgpu.md §8.1). */
+export const MATMUL_WORKGROUP = [8, 8] as const;
+
+/** Field order of the uniform block; the launcher packs them in this order. */
+export const MATMUL_PARAMS = [
+  "m",
+  "n",
+  "k",
+  "lda",
+  "ldb",
+  "ldc",
+  "a_offset",
+  "b_offset",
+  "c_offset",
+  "a_batch_stride",
+  "b_batch_stride",
+  "c_batch_stride",
+  "bias_offset",
+  "alpha",
+] as const;
+
+const COMPONENTS = ["x", "y", "z", "w"] as const;
+
+const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
+
+/** Bindings, parameter block and the bounds-checked load/store helpers. */
+const prelude = (v: MatmulVariant): string => {
+  const elem = v.vec4 ? "vec4<f32>" : "f32";
+  const fields = MATMUL_PARAMS.map((f) => `  ${f}: ${f === "alpha" ? "f32" : "u32"},`).join("\n");
+  const loader = (name: string, buffer: string) =>
+    v.vec4
+      ? `
+// Four consecutive elements (row r, columns col..col+3) of a rows×cols matrix; zero outside it.
+fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f32> {
+  let value = ${buffer}[(base + min(r, rows - 1u) * ld + min(col, cols - 4u)) / 4u];
+  return select(vec4<f32>(0.0), value, r < rows && col < cols);
+}`
+      : `
+// Four consecutive elements (row r, columns col..col+3) of a rows×cols matrix; zero outside it.
+fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f32> {
+  var value = vec4<f32>(0.0);
+  if (r < rows) {
+    let start = base + r * ld + col;
+    for (var q = 0u; q < 4u; q++) {
+      if (col + q < cols) { value[q] = ${buffer}[start + q]; }
+    }
+  }
+  return value;
+}`;
+  const biasAdd = v.bias
+    ? `
+  for (var q = 0u; q < 4u; q++) {
+    value[q] += bias[p.bias_offset + min(col + q, p.n - 1u)];
+  }`
+    : "";
+  const store = v.vec4
+    ? `  c[at / 4u] = ${v.accumulate ? "c[at / 4u] + " : ""}value;`
+    : `  for (var q = 0u; q < 4u; q++) {
+    if (col + q < p.n) { c[at + q] = ${v.accumulate ? "c[at + q] + " : ""}value[q]; }
+  }`;
+  return `struct Params {
+${fields}
+}
+
+@group(0) @binding(0) var<storage, read> a: array<${elem}>;
+@group(0) @binding(1) var<storage, read> b: array<${elem}>;
+@group(0) @binding(2) var<storage, read_write> c: array<${elem}>;
+${
+    v.bias
+      ? `@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<uniform> p: Params;`
+      : "@group(0) @binding(3) var<uniform> p: Params;"
+  }
+${loader("load_a", "a")}
+${loader("load_b", "b")}
+
+// Epilogue for columns col..col+3 of row r: scale, bias, accumulate, store (inside C only).
+fn store_c(base: u32, r: u32, col: u32, product: vec4<f32>) {
+  if (r >= p.m || col >= p.n) { return; }
+  var value = p.alpha * product;${biasAdd}
+  let at = base + r * p.ldc + col;
+${store}
+}
+`;
+};
+
+/** NN: per 4 k-steps, one vec4 of A per row (along K) and TN4 vec4 of each of 4 rows of B. */
+const bodyNN = (tm: number, tn4: number): string[] => {
+  const lines = ["for (var k = 0u; k < p.k; k += 4u) {"];
+  for (const i of range(tm)) {
+    lines.push(`  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`);
+  }
+  for (const kk of range(4)) {
+    for (const j of range(tn4)) {
+      lines.push(
+        `  let b${kk}_${j} = load_b(b_base, p.ldb, p.k, p.n, k + ${kk}u, col0 + ${4 * j}u);`,
+      );
+    }
+    for (const i of range(tm)) {
+      for (const j of range(tn4)) {
+        lines.push(
+          `  c${i}_${j} = fma(vec4<f32>(a${i}.${COMPONENTS[kk]}), b${kk}_${j}, c${i}_${j});`,
+        );
+      }
+    }
+  }
+  lines.push("}");
+  return lines;
+};
+
+/** NT: per 4 k-steps, one vec4 of A per row and one of B per column (both along K); dot products. */
+const bodyNT = (tm: number, tn4: number): string[] => {
+  const lines = ["for (var k = 0u; k < p.k; k += 4u) {"];
+  for (const i of range(tm)) {
+    lines.push(`  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`);
+  }
+  for (const jj of range(4 * tn4)) {
+    lines.push(`  let b${jj} = load_b(b_base, p.ldb, p.n, p.k, col0 + ${jj}u, k);`);
+  }
+  for (const i of range(tm)) {
+    for (const j of range(tn4)) {
+      const dots = range(4).map((q) => `dot(a${i}, b${4 * j + q})`).join(", ");
+      lines.push(`  c${i}_${j} += vec4<f32>(${dots});`);
+    }
+  }
+  lines.push("}");
+  return lines;
+};
+
+/** TN: per k-step, TM/4 vec4 of A's row k (along M) and TN4 vec4 of B's row k (along N). */
+const stepTN = (tm: number, tn4: number, k: string, indent: string): string[] => {
+  const lines: string[] = [];
+  for (const q of range(tm / 4)) {
+    lines.push(`${indent}let a${q} = load_a(a_base, p.lda, p.k, p.m, ${k}, row0 + ${4 * q}u);`);
+  }
+  for (const j of range(tn4)) {
+    lines.push(`${indent}let b${j} = load_b(b_base, p.ldb, p.k, p.n, ${k}, col0 + ${4 * j}u);`);
+  }
+  for (const i of range(tm)) {
+    for (const j of range(tn4)) {
+      const s = `a${Math.floor(i / 4)}.${COMPONENTS[i % 4]}`;
+      lines.push(`${indent}c${i}_${j} = fma(vec4<f32>(${s}), b${j}, c${i}_${j});`);
+    }
+  }
+  return lines;
+};
+
+/** TN is unrolled by 4 along K with a scalar-step tail (K is not contiguous in either operand). */
+const bodyTN = (tm: number, tn4: number): string[] => [
+  "var k = 0u;",
+  "for (; k + 4u <= p.k; k += 4u) {",
+  ...range(4).flatMap((kk) => ["  {", ...stepTN(tm, tn4, `k + ${kk}u`, "    "), "  }"]),
+  "}",
+  "for (; k < p.k; k++) {",
+  ...stepTN(tm, tn4, "k", "  "),
+  "}",
+];
+
+/** The complete WGSL module for one variant (entry point `main`). */
+export const matmulSource = (v: MatmulVariant): string => {
+  if (![1, 2, 4, 8, 16].includes(v.tm) || ![1, 2, 4].includes(v.tn4)) {
+    throw new RangeError(`matmul: unsupported tile ${v.tm}×${4 * v.tn4}`);
+  }
+  if (v.layout === "TN" && v.tm % 4 !== 0) {
+    throw new RangeError(`matmul: TN needs a multiple of 4 rows per invocation, got ${v.tm}`);
+  }
+  const body = v.layout === "NN"
+    ? bodyNN(v.tm, v.tn4)
+    : v.layout === "NT"
+    ? bodyNT(v.tm, v.tn4)
+    : bodyTN(v.tm, v.tn4);
+  const accumulators = range(v.tm).flatMap((i) =>
+    range(v.tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`)
+  );
+  const stores = range(v.tm).flatMap((i) =>
+    range(v.tn4).map((j) => `store_c(c_base, row0 + ${i}u, col0 + ${4 * j}u, c${i}_${j});`)
+  );
+  const [wx, wy] = MATMUL_WORKGROUP;
+  return `// matmul ${v.layout}, ${v.tm}×${4 * v.tn4} per invocation${v.vec4 ? ", vec4" : ""}` +
+    `${v.bias ? ", bias" : ""}${v.accumulate ? ", accumulate" : ""} (generated by matmul_wgsl.ts)
+${prelude(v)}
+@compute @workgroup_size(${wx}, ${wy}, 1)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * ${v.tm}u;
+  let col0 = gid.x * ${4 * v.tn4}u;
+  if (row0 >= p.m || col0 >= p.n) { return; }
+  let a_base = p.a_offset + gid.z * p.a_batch_stride;
+  let b_base = p.b_offset + gid.z * p.b_batch_stride;
+  let c_base = p.c_offset + gid.z * p.c_batch_stride;
+${[...accumulators, ...body, ...stores].map((l) => `  ${l}`).join("\n")}
+}
+`;
+};
