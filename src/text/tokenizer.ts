@@ -334,10 +334,12 @@ export class Tokenizer {
  *
  * @example
  * ```ts
- * import { Effect } from "effect";
+ * import { Effect, Result } from "effect";
  * import { loadTokenizer } from "./tokenizer.ts";
- * const tokenizer = await Effect.runPromise(loadTokenizer("data/tokenizer/tokenizer.json"));
- * console.assert(tokenizer.vocabSize === 1024);
+ * import { trainByteLevelBpe } from "./trainer.ts";
+ * const path = (await Deno.makeTempDir()) + "/tokenizer.json";
+ * await Deno.writeTextFile(path, JSON.stringify(Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 300 }))));
+ * console.assert((await Effect.runPromise(loadTokenizer(path))).vocabSize === 300);
  * ```
  */
 export const loadTokenizer = (
