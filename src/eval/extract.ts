@@ -116,7 +116,9 @@ export const extractChoice = (output: string, choices: ReadonlyArray<string>): E
     if (i >= 0) {
       const rest = normalizeText(lead[2] ?? "");
       const named = choices.findIndex((c) => normalizeText(c) === rest);
-      return rest !== "" && named >= 0 && named !== i
+      const otherLetters = [...(lead[2] ?? "").matchAll(/\(([A-Za-z])\)/g)]
+        .map((m) => letterIndex(m[1]!, n)).filter((j) => j >= 0 && j !== i);
+      return (rest !== "" && named >= 0 && named !== i) || otherLetters.length > 0
         ? { kind: "failed", reason: "ambiguous" }
         : { kind: "choice", letter: OPTION_LETTERS[i]! };
     }
