@@ -20,7 +20,14 @@ const report = Command.make(
     const written = yield* writeReport(run);
     for (const warning of written.warnings) yield* Console.error(`warning: ${warning}`);
     yield* Console.log(`wrote ${written.html} (${written.files.length} figures and images)`);
-  }),
+  }, (effect) =>
+    // Data and file errors are the user's to fix: print their message, not a stack trace.
+    Effect.catch(effect, (error) =>
+      Console.error(`report: ${error.message}`).pipe(
+        Effect.andThen(Effect.sync(() => {
+          Deno.exitCode = 1;
+        })),
+      ))),
 ).pipe(Command.withDescription("Write report.html with plots and rollout images for a run"));
 
 if (import.meta.main) {

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { Effect } from "effect";
-import { chromium } from "playwright-core";
 import { join } from "node:path";
 import { startDashboard } from "../../src/report/dashboard/server.ts";
 import { MetricsSink } from "../../src/report/sink.ts";
@@ -67,6 +66,8 @@ Deno.test({
     "the dashboard draws the run, gains curve points as metrics are appended, and escapes model text",
   ignore: !hasChromium,
   fn: async () => {
+    // Loaded here so that machines without chromium never load playwright at all.
+    const { chromium } = await import("playwright-core");
     await using run = await copyFixtureRun();
     const shots = await Deno.makeTempDir({ prefix: "dashboard-shots-" });
     const stop = new AbortController();
