@@ -26,6 +26,7 @@ struct Params {
   limit_offset: i32,
   prefix_len: u32,
   scale_log2: f32,   // softmax scale · log2(e): scores are kept in base 2
+  scale: f32,        // softmax scale
 }
 
 // Head-dimension capacity in vec4s: the smallest variant ≥ D is chosen by the launcher; lanes
@@ -47,6 +48,7 @@ const DV: u32 = 32u;
 // inf - inf = NaN of a true infinity.
 const NEG_BIG: f32 = -1.0e30;
 const LN2: f32 = 0.6931471805599453;
+const LOG2E: f32 = 1.4426950408889634;
 
 fn q_index(b: u32, t: u32, h: u32) -> u32 {
   return b * params.q_batch + t * params.q_seq + h * params.q_head;

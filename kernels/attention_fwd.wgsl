@@ -29,7 +29,7 @@
 
 // Query rows per workgroup (one per invocation).
 override WG: u32 = 64u;
-// Keys per tile (fixed: it sizes the per-invocation score array).
+// Keys per tile (fixed: the scores of a tile are four vec4s).
 const BC: u32 = 16u;
 
 var<workgroup> k_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
@@ -41,6 +41,48 @@ fn sequence_keys(b: u32) -> u32 {
 #else
   return params.s_len;
 #endif
+}
+
+fn max4(x: vec4<f32>) -> f32 {
+  return max(max(x.x, x.y), max(x.z, x.w));
+}
+
+// Scaled scores (base 2) of keys kb + first .. kb + first + 3 of the tile; NEG_BIG where masked.
+fn masked_scores(q_row: ptr<function, array<vec4<f32>, DV>>, kb: u32, first: u32, limit: u32)
+    -> vec4<f32> {
+  var d0 = vec4<f32>(0.0);
+  var d1 = vec4<f32>(0.0);
+  var d2 = vec4<f32>(0.0);
+  var d3 = vec4<f32>(0.0);
+  for (var c = 0u; c < DV; c++) {
+    let qc = (*q_row)[c];
+    d0 = fma(qc, k_tile[(first + 0u) * DV + c], d0);
+    d1 = fma(qc, k_tile[(first + 1u) * DV + c], d1);
+    d2 = fma(qc, k_tile[(first + 2u) * DV + c], d2);
+    d3 = fma(qc, k_tile[(first + 3u) * DV + c], d3);
+  }
+  let scores = vec4<f32>(
+    dot(d0, vec4<f32>(1.0)),
+    dot(d1, vec4<f32>(1.0)),
+    dot(d2, vec4<f32>(1.0)),
+    dot(d3, vec4<f32>(1.0)),
+  );
+  let keys = vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
+  return select(vec4<f32>(NEG_BIG), scores, keys < vec4<u32>(limit));
+}
+
+// exp2(s - m) for visible keys, 0 for masked ones.
+fn probabilities(s: vec4<f32>, m: f32, kb: u32, first: u32, limit: u32) -> vec4<f32> {
+  let keys = vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
+  return select(vec4<f32>(0.0), exp2(s - vec4<f32>(m)), keys < vec4<u32>(limit));
+}
+
+// a + Σ_{i<4} p[i] · V_tile[first + i, c].
+fn add_weighted_values(a: vec4<f32>, p: vec4<f32>, first: u32, c: u32) -> vec4<f32> {
+  var r = fma(vec4<f32>(p.x), v_tile[(first + 0u) * DV + c], a);
+  r = fma(vec4<f32>(p.y), v_tile[(first + 1u) * DV + c], r);
+  r = fma(vec4<f32>(p.z), v_tile[(first + 2u) * DV + c], r);
+  return fma(vec4<f32>(p.w), v_tile[(first + 3u) * DV + c], r);
 }
 
 @compute @workgroup_size(WG)
@@ -89,28 +131,26 @@ fn main(
     }
     workgroupBarrier();
 
-    var s: array<f32, BC>;
-    var m_new = m;
-    for (var j = 0u; j < BC; j++) {
-      var dot4 = vec4<f32>(0.0);
-      for (var c = 0u; c < DV; c++) {
-        dot4 = fma(q_row[c], k_tile[j * DV + c], dot4);
-      }
-      let score = dot4.x + dot4.y + dot4.z + dot4.w;
-      s[j] = select(NEG_BIG, score, kb + j < limit);
-      m_new = max(m_new, s[j]);
-    }
+    // Scores of the 16 keys as four vec4s (no indexed array: on lavapipe a dynamically indexed
+    // private array becomes per-lane scratch memory).
+    let s0 = masked_scores(&q_row, kb, 0u, limit);
+    let s1 = masked_scores(&q_row, kb, 4u, limit);
+    let s2 = masked_scores(&q_row, kb, 8u, limit);
+    let s3 = masked_scores(&q_row, kb, 12u, limit);
+    let m_new = max(m, max(max(max4(s0), max4(s1)), max(max4(s2), max4(s3))));
     let alpha = exp2(m - m_new);
-    l *= alpha;
+    let p0 = probabilities(s0, m_new, kb, 0u, limit);
+    let p1 = probabilities(s1, m_new, kb, 4u, limit);
+    let p2 = probabilities(s2, m_new, kb, 8u, limit);
+    let p3 = probabilities(s3, m_new, kb, 12u, limit);
+    l = l * alpha + dot(p0 + p1 + p2 + p3, vec4<f32>(1.0));
     for (var c = 0u; c < DV; c++) {
-      acc[c] *= alpha;
-    }
-    for (var j = 0u; j < BC; j++) {
-      let p = select(0.0, exp2(s[j] - m_new), kb + j < limit);
-      l += p;
-      for (var c = 0u; c < DV; c++) {
-        acc[c] = fma(vec4<f32>(p), v_tile[j * DV + c], acc[c]);
-      }
+      var a = acc[c] * alpha;
+      a = add_weighted_values(a, p0, 0u, c);
+      a = add_weighted_values(a, p1, 4u, c);
+      a = add_weighted_values(a, p2, 8u, c);
+      a = add_weighted_values(a, p3, 12u, c);
+      acc[c] = a;
     }
     m = m_new;
     workgroupBarrier();

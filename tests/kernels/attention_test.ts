@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { ShapeMismatch } from "../../src/gpu/errors.ts";
 import {
+  attentionBackward,
   attentionForward,
   type AttentionLayout,
   type AttentionOptions,
@@ -9,7 +10,11 @@ import { fill } from "../../src/gpu/ops/fill.ts";
 import { CommandRecorder } from "../../src/gpu/recorder.ts";
 import type { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { assertAllClose, gpuTest, randomArray, runAndRead, seededRandom } from "../gpu/harness.ts";
-import { attentionForwardRef, type AttentionRefDims } from "./reference/attention.ts";
+import {
+  attentionBackwardRef,
+  attentionForwardRef,
+  type AttentionRefDims,
+} from "./reference/attention.ts";
 
 /** Reorders a [B, S, H, D] array into `layout` with `capacity` ≥ S positions (extra ones NaN). */
 const toLayout = (
@@ -33,20 +38,21 @@ const toLayout = (
   return out;
 };
 
-/** Inverse of `toLayout` for full-capacity tensors. */
+/** Inverse of `toLayout`: the first S positions of a tensor with `capacity` positions. */
 const fromLayout = (
   x: ArrayLike<number>,
-  shape: readonly [number, number, number, number],
+  [b, s, h, d]: readonly [number, number, number, number],
   layout: AttentionLayout,
+  capacity = s,
 ): Float32Array => {
-  if (layout === "bshd") return Float32Array.from(x);
-  const [b, s, h, d] = shape;
   const out = new Float32Array(b * s * h * d);
   for (let bi = 0; bi < b; bi++) {
     for (let si = 0; si < s; si++) {
       for (let hi = 0; hi < h; hi++) {
         const dst = ((bi * s + si) * h + hi) * d;
-        const src = ((bi * h + hi) * s + si) * d;
+        const src = layout === "bshd"
+          ? ((bi * capacity + si) * h + hi) * d
+          : ((bi * h + hi) * capacity + si) * d;
         for (let c = 0; c < d; c++) out[dst + c] = x[src + c]!;
       }
     }
@@ -129,6 +135,53 @@ const gpuForward = async (
     return [ot, lt];
   });
   return { o: fromLayout(o!, qShape, layout), lse: l as Float32Array };
+};
+
+/** Runs the GPU forward then backward on a case; returns dQ, dK, dV in "bshd" order (first S). */
+const gpuBackward = async (
+  rt: GpuRuntime,
+  c: Case,
+  inputs: { q: ArrayLike<number>; k: ArrayLike<number>; v: ArrayLike<number> },
+  dO: ArrayLike<number>,
+) => {
+  const { batch: b, queries: t, keys: s, queryHeads: hq, kvHeads: hkv, headDim: d } = c.dims;
+  const layout = c.layout ?? "bshd";
+  const cap = c.capacity ?? s;
+  const qShape = [b, t, hq, d] as const;
+  const kShape = [b, s, hkv, d] as const;
+  const kvLayoutShape = layoutShape(layout, [b, cap, hkv, d]);
+  const upload = (x: ArrayLike<number>, shape: typeof qShape | typeof kShape, capacity?: number) =>
+    rt.createTensor(
+      layoutShape(layout, [shape[0], capacity ?? shape[1], shape[2], shape[3]]),
+      "f32",
+      toLayout(x, shape, layout, capacity),
+    );
+  const qt = upload(inputs.q, qShape);
+  const kt = upload(inputs.k, kShape, cap);
+  const vt = upload(inputs.v, kShape, cap);
+  const dot = upload(dO, qShape);
+  const ot = rt.createTensor(layoutShape(layout, qShape));
+  const lt = rt.createTensor([b, hq, t]);
+  const dqt = rt.createTensor(layoutShape(layout, qShape));
+  const dkt = rt.createTensor(kvLayoutShape);
+  const dvt = rt.createTensor(kvLayoutShape);
+  const options = optionsFor(rt, c);
+  const [dq, dk, dv] = await runAndRead(rt, (rec) => {
+    for (const g of [dqt, dkt, dvt]) fill(rec, g, Number.NaN);
+    attentionForward(rec, qt, kt, vt, ot, lt, options);
+    attentionBackward(rec, qt, kt, vt, ot, lt, dot, dqt, dkt, dvt, options);
+    return [dqt, dkt, dvt];
+  });
+  return {
+    dq: fromLayout(dq!, qShape, layout),
+    dk: fromLayout(dk!, kShape, layout, cap),
+    dv: fromLayout(dv!, kShape, layout, cap),
+    /** Everything of dK past the S used positions (must still be the NaN poison). */
+    dkUnused: (dk as Float32Array).filter((_, i) => {
+      const pos = layout === "bshd" ? Math.floor(i / (hkv * d)) % cap : Math.floor(i / d) % cap;
+      return pos >= s;
+    }),
+  };
 };
 
 const dims = (
@@ -280,4 +333,168 @@ gpuTest("attentionForward rejects inconsistent shapes before recording", (rt) =>
   attentionForward(rec, q2, kv, kv, o2, lse2, causal);
   assert.equal(rec.dispatchCount, 1);
   return Promise.resolve();
+});
+
+// Tolerance: each gradient sums ≤ S·G terms of products of O(1) values with f32 rounding in the
+// recomputed P (~1e-6 relative) and in dP − Δ (cancellation: |dP|, |Δ| ≤ ~D·1/√D); absolute error
+// stays ≲ 1e-5 at these sizes. 5e-5 still fails for a missing key, head or scale factor (≥ 1e-3).
+const BACKWARD_TOL = { rtol: 1e-4, atol: 5e-5 };
+
+gpuTest("attentionBackward matches the float64 reference for every mask and layout", async (rt) => {
+  let seed = 200;
+  for (const c of FORWARD_CASES) {
+    const inputs = inputsFor(c.dims, seed++);
+    const dO = randomArray(inputs.q.length, seededRandom(seed++));
+    const ref = attentionBackwardRef(inputs.q, inputs.k, inputs.v, dO, c.dims);
+    const gpu = await gpuBackward(rt, c, inputs, dO);
+    assertAllClose(gpu.dq, ref.dq, { ...BACKWARD_TOL, label: `${c.name}: dQ` });
+    assertAllClose(gpu.dk, ref.dk, { ...BACKWARD_TOL, label: `${c.name}: dK` });
+    assertAllClose(gpu.dv, ref.dv, { ...BACKWARD_TOL, label: `${c.name}: dV` });
+    assert.ok(gpu.dkUnused.every(Number.isNaN), `${c.name}: dK rows past S were written`);
+  }
+});
+
+gpuTest(
+  "attentionBackward gives zero gradients for padded keys and keyless queries",
+  async (rt) => {
+    const c: Case = {
+      name: "padding",
+      dims: dims({
+        mask: { kind: "causal" },
+        batch: 2,
+        queries: 6,
+        keys: 6,
+        queryHeads: 2,
+        kvHeads: 1,
+        keyLengths: [0, 4],
+      }),
+    };
+    const inputs = inputsFor(c.dims, 31);
+    const dO = randomArray(inputs.q.length, seededRandom(32));
+    const gpu = await gpuBackward(rt, c, inputs, dO);
+    const ref = attentionBackwardRef(inputs.q, inputs.k, inputs.v, dO, c.dims);
+    // Sequence 0 has no keys: everything is zero. Sequence 1: keys 4 and 5 are padding.
+    assert.ok(gpu.dq.subarray(0, 6 * 2 * 16).every((x) => x === 0));
+    assert.ok(gpu.dk.subarray(0, 6 * 16).every((x) => x === 0));
+    assert.ok(gpu.dv.subarray((6 + 4) * 16).every((x) => x === 0));
+    assertAllClose(gpu.dq, ref.dq, { ...BACKWARD_TOL, label: "dQ" });
+    assertAllClose(gpu.dk, ref.dk, { ...BACKWARD_TOL, label: "dK" });
+    assertAllClose(gpu.dv, ref.dv, { ...BACKWARD_TOL, label: "dV" });
+  },
+);
+
+/** Central differences of `loss` with respect to every element of `x` (perturbed in place). */
+const centralDifferences = (x: Float64Array, loss: () => number, h: number): Float64Array =>
+  x.map((xi, i) => {
+    x[i] = xi + h;
+    const plus = loss();
+    x[i] = xi - h;
+    const minus = loss();
+    x[i] = xi;
+    return (plus - minus) / (2 * h);
+  });
+
+Deno.test("attentionBackwardRef agrees with central differences of attentionForwardRef", () => {
+  const rng = seededRandom(41);
+  for (
+    const mask of [
+      { kind: "causal" },
+      { kind: "full" },
+      { kind: "prefix", prefixLength: 2 },
+    ] as const
+  ) {
+    const d = dims({
+      mask,
+      batch: 1,
+      queries: 3,
+      keys: 4,
+      queryHeads: 2,
+      kvHeads: 1,
+      headDim: 3,
+      keyLengths: [4],
+    });
+    const q = Float64Array.from(randomArray(3 * 2 * 3, rng));
+    const k = Float64Array.from(randomArray(4 * 3, rng));
+    const v = Float64Array.from(randomArray(4 * 3, rng));
+    const w = Float64Array.from(randomArray(3 * 2 * 3, rng));
+    const loss = () => attentionForwardRef(q, k, v, d).o.reduce((a, oi, i) => a + oi * w[i]!, 0);
+    const grads = attentionBackwardRef(q, k, v, w, d);
+    // float64 with h = 1e-5: truncation ~h² = 1e-10, rounding ~1e-16/h = 1e-11.
+    const tol = { rtol: 1e-6, atol: 1e-8 };
+    assertAllClose(grads.dq, centralDifferences(q, loss, 1e-5), {
+      ...tol,
+      label: `${mask.kind} dQ`,
+    });
+    assertAllClose(grads.dk, centralDifferences(k, loss, 1e-5), {
+      ...tol,
+      label: `${mask.kind} dK`,
+    });
+    assertAllClose(grads.dv, centralDifferences(v, loss, 1e-5), {
+      ...tol,
+      label: `${mask.kind} dV`,
+    });
+  }
+});
+
+gpuTest("attentionBackward agrees with central differences of the GPU forward", async (rt) => {
+  const c: Case = {
+    name: "fd",
+    dims: dims({
+      mask: { kind: "causal" },
+      queries: 3,
+      keys: 5,
+      queryHeads: 2,
+      kvHeads: 1,
+      headDim: 4,
+    }),
+  };
+  const inputs = inputsFor(c.dims, 51);
+  const w = randomArray(inputs.q.length, seededRandom(52));
+  const grads = await gpuBackward(rt, c, inputs, w);
+  // All perturbed forwards in one submit: one GPU call per perturbed input, each with its own
+  // tensors, then one readback.
+  const h = 1e-2;
+  const perturbations: { which: "q" | "k" | "v"; index: number; sign: number }[] = [];
+  for (const which of ["q", "k", "v"] as const) {
+    for (let index = 0; index < inputs[which].length; index++) {
+      for (const sign of [1, -1]) perturbations.push({ which, index, sign });
+    }
+  }
+  const { queries: t, keys: s, queryHeads: hq, headDim: d } = c.dims;
+  const outs = perturbations.map(() => rt.createTensor([1, t, hq, d]));
+  const lses = perturbations.map(() => rt.createTensor([1, hq, t]));
+  const results = await runAndRead(rt, (rec) =>
+    perturbations.map(({ which, index, sign }, n) => {
+      const x = {
+        q: Float32Array.from(inputs.q),
+        k: Float32Array.from(inputs.k),
+        v: Float32Array.from(inputs.v),
+      };
+      x[which][index]! += sign * h;
+      attentionForward(
+        rec,
+        rt.createTensor([1, t, hq, d], "f32", x.q),
+        rt.createTensor([1, s, 1, d], "f32", x.k),
+        rt.createTensor([1, s, 1, d], "f32", x.v),
+        outs[n]!,
+        lses[n]!,
+        { mask: c.dims.mask },
+      );
+      return outs[n]!;
+    }));
+  const lossOf = (o: ArrayLike<number>) => {
+    let acc = 0;
+    for (let i = 0; i < o.length; i++) acc += o[i]! * w[i]!;
+    return acc;
+  };
+  const numeric = { q: [] as number[], k: [] as number[], v: [] as number[] };
+  for (let n = 0; n < perturbations.length; n += 2) {
+    const { which } = perturbations[n]!;
+    numeric[which].push((lossOf(results[n]!) - lossOf(results[n + 1]!)) / (2 * h));
+  }
+  // f32 forward: rounding ~1e-7·|loss|/h ≈ 1e-5; truncation ~h²·|third derivative| ≈ 1e-4.
+  const tol = { rtol: 2e-3, atol: 5e-4 };
+  assertAllClose(grads.dq, numeric.q, { ...tol, label: "gpu fd dQ" });
+  assertAllClose(grads.dk, numeric.k, { ...tol, label: "gpu fd dK" });
+  assertAllClose(grads.dv, numeric.v, { ...tol, label: "gpu fd dV" });
 });

@@ -158,6 +158,7 @@ const attentionParams = (dims: AttentionDims, options: AttentionOptions): Uint8A
     { i32: dims.keys - dims.queries + 1 },
     { u32: prefix },
     { f32: scale * Math.LOG2E },
+    { f32: scale },
   ]);
 };
 
@@ -212,5 +213,66 @@ export const attentionForward = (
     bindings,
     [Math.ceil(rows / wg), dims.kvHeads, dims.batch],
     attentionParams(dims, options),
+  );
+};
+
+/**
+ * Records the fused attention backward: two dispatches that recompute the probabilities from
+ * q, k and the forward's lse (pass the forward's options unchanged).
+ *
+ * Shapes ("bshd"): q, o, dO, dQ [B, T, Hq, D]; k, v, dK, dV [B, S_cap, Hkv, D]; lse [B, Hq, T].
+ * dQ is written for every query; dK and dV for key positions below S (positions S..S_cap−1 of a
+ * larger K/V buffer are left untouched). dK and dV sum over the query heads sharing a KV head.
+ */
+export const attentionBackward = (
+  rec: CommandRecorder,
+  q: Tensor,
+  k: Tensor,
+  v: Tensor,
+  o: Tensor,
+  lse: Tensor,
+  dO: Tensor,
+  dQ: Tensor,
+  dK: Tensor,
+  dV: Tensor,
+  options: AttentionOptions,
+): void => {
+  const op = "attentionBackward";
+  const dims = attentionDims(op, q, k, v, options);
+  expectShape(op, "o", o, q.shape);
+  expectShape(op, "lse", lse, [dims.batch, dims.queryHeads, dims.queries]);
+  expectShape(op, "dO", dO, q.shape);
+  expectShape(op, "dQ", dQ, q.shape);
+  expectShape(op, "dK", dK, k.shape);
+  expectShape(op, "dV", dV, k.shape);
+  const keyLengths = options.keyLengths ? [options.keyLengths] : [];
+  checkBindings(rec, op, [q, k, v, o, lse, dO, dQ, dK, dV, ...keyLengths]);
+  const wg = rowsPerWorkgroup(options);
+  const defines = attentionDefines(dims, options);
+  const params = attentionParams(dims, options);
+  const dqPipeline = rec.runtime.pipelines.get({
+    kernel: "attention_bwd.wgsl",
+    entryPoint: "dq_pass",
+    defines: { ...defines, DQ_PASS: true },
+    constants: { WG: wg },
+  });
+  const dkvPipeline = rec.runtime.pipelines.get({
+    kernel: "attention_bwd.wgsl",
+    entryPoint: "dkv_pass",
+    defines: { ...defines, DKV_PASS: true },
+    constants: { WG: wg },
+  });
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  rec.dispatch(
+    dqPipeline,
+    [q, k, v, o, lse, dO, dQ, ...keyLengths],
+    [Math.ceil(rows / wg), dims.kvHeads, dims.batch],
+    params,
+  );
+  rec.dispatch(
+    dkvPipeline,
+    [q, k, v, o, lse, dO, dK, dV, ...keyLengths],
+    [Math.ceil(dims.keys / wg), dims.kvHeads, dims.batch],
+    params,
   );
 };
