@@ -89,7 +89,8 @@ const rolloutHtml = ({ sample: s, overlayPng }: ReportRollout): string => {
 };
 
 const STYLE = `body{font-family:"DejaVu Sans",sans-serif;margin:2rem;color:#222;max-width:1200px}
-figure{display:inline-block;margin:0 1rem 1rem 0}figure img{max-width:100%}
+.figures{display:grid;grid-template-columns:repeat(auto-fill,minmax(540px,1fr));gap:1rem}
+figure{margin:0}figure img{width:100%;height:auto}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 th{background:#f4f4f4;font-weight:normal}.rollout{display:flex;gap:1rem;margin:1rem 0;border-top:1px solid #ddd;padding-top:1rem}
 .rollout img{width:384px;height:auto;flex:none}pre{white-space:pre-wrap;background:#f8f8f8;padding:.5rem;max-width:700px}
@@ -122,7 +123,7 @@ export const reportHtml = (c: ReportContent): string => {
 <h1>Run report: ${e(c.name)}</h1>
 <p>Generated ${e(c.generatedAt)} from ${c.rows.length} metrics rows.</p>${warnings}
 <h2>Latest</h2>${latestSummary(train, val)}
-<h2>Curves</h2>${c.figures.map(figureHtml).join("")}
+<h2>Curves</h2><div class="figures">${c.figures.map(figureHtml).join("")}</div>
 <h2>Validation accuracy per category</h2>${
     c.categoryFigure === undefined
       ? "<p>No validation pass recorded yet.</p>"

@@ -10,7 +10,7 @@
  * @module
  */
 import { Schema } from "effect";
-import { RewardMeans } from "./metrics.ts";
+import { RewardBreakdown } from "../domain/reward.ts";
 
 /** `[x1, y1, x2, y2]` in absolute pixels of the original image (the paper's box convention). */
 export const PixelBox = Schema.Tuple([
@@ -71,7 +71,8 @@ export const RolloutSample = Schema.Struct({
   /** Which parse rule failed, or `null` when the response parsed. */
   parseFailure: Schema.NullOr(Schema.String),
   groundTruth: SceneGraphRecord,
-  reward: RewardMeans,
+  /** This rollout's reward, as the reward stage computed it. */
+  reward: RewardBreakdown,
   /** GRPO advantage of this rollout inside its group. */
   advantage: Schema.Finite,
 }).annotate({ identifier: "RolloutSample" });

@@ -49,3 +49,15 @@ Deno.test("writeReport draws boxes on a blank image and warns when a rollout ima
   assert.match(written.warnings[0]!, /scene-0001\.png is missing/);
   assert.ok((await Deno.readTextFile(written.html)).includes("scene-0001.png is missing"));
 });
+
+Deno.test("writeReport of a run that has not logged anything yet says so instead of failing", async () => {
+  await using run = await copyFixtureRun();
+  await Deno.writeTextFile(join(run.root, "metrics.jsonl"), "");
+  await Deno.remove(join(run.root, "rollouts"), { recursive: true });
+  const written = await Effect.runPromise(writeReport(run.root));
+  const html = await Deno.readTextFile(written.html);
+  assert.ok(html.includes("No training steps recorded yet."));
+  assert.ok(html.includes("No validation pass recorded yet."));
+  assert.ok(html.includes("No rollout samples recorded yet."));
+  decodePng(await Deno.readFile(join(run.root, "report", "reward.png")));
+});
