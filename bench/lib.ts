@@ -74,6 +74,19 @@ export const median = (xs: ReadonlyArray<number>): number => {
 /** GFLOP/s of `flops` operations done in `ms` milliseconds. */
 export const gflops = (flops: number, ms: number): number => flops / (ms * 1e6);
 
+/** One matmul to measure: C [batch, M, N] = op(A)·op(B) in a layout (see src/gpu/ops/matmul.ts). */
+export interface MatmulCase {
+  /** Case label shown in the table, e.g. "tiny mlp.up fwd NT 2400×384×128". */
+  readonly name: string;
+  readonly layout: "NN" | "NT" | "TN";
+  readonly batch: number;
+  readonly m: number;
+  readonly n: number;
+  readonly k: number;
+  /** B has no batch axis (weights shared by the batch). */
+  readonly broadcastB: boolean;
+}
+
 /** Floating-point operations of a (batched) matmul: 2·batch·M·N·K. */
 export const matmulFlops = (m: number, n: number, k: number, batch = 1): number =>
   2 * batch * m * n * k;
