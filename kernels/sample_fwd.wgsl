@@ -1,0 +1,284 @@
+// Token sampling from logit rows, one workgroup per row. Two entry points:
+//
+//   sample_tokens  temperature + top-p (nucleus) sampling with a counter-based RNG:
+//     1. m = max logit, sums of exp for the raw logits and for z = logits / temperature.
+//     2. Nucleus without sorting: the kept set is {v : z_v ≥ θ} with θ the largest logit value
+//        whose upper set still holds top_p of the mass. θ is found by binary search over the
+//        order-preserving u32 keys of f32 values (32 halvings of the key range, each one pass
+//        counting the mass above the candidate), so θ is exactly one of the row's values. Ties at
+//        θ are all kept. top_p ≥ 1 skips the search.
+//     3. u ∈ [0, 1) from Philox-4x32-10 with key (seed_lo, seed_hi) and counter (row_offset + row, step, 0, 0):
+//        the same seed and counters give the same u on every device. The kept mass is split into
+//        256 contiguous segments; a serial scan of the segment sums finds the segment holding
+//        u · total and one invocation walks it. Deterministic for a given device.
+//     Outputs: token, its log-prob under the sampling distribution (temperature + renormalised
+//     nucleus) and under the unmodified logits (log_softmax at temperature 1).
+//   argmax  greedy decoding: the first index of the maximum; logp (sampling) = 0, logp_raw as above.
+//
+// `row_base` is the first row of this dispatch (logits bound in row blocks).
+
+struct Params {
+  rows: u32,
+  vocab: u32,
+  row_base: u32,
+  temperature: f32,
+  top_p: f32,
+  seed_lo: u32,
+  seed_hi: u32,
+  step: u32,
+  // Added to the row index in the RNG counter.
+  row_offset: u32,
+}
+
+@group(0) @binding(0) var<storage, read> logits: array<f32>;           // [rows, V] (this block)
+@group(0) @binding(1) var<storage, read_write> tokens: array<u32>;     // [N]
+@group(0) @binding(2) var<storage, read_write> logp: array<f32>;       // [N]
+@group(0) @binding(3) var<storage, read_write> logp_raw: array<f32>;   // [N]
+@group(0) @binding(4) var<uniform> params: Params;
+
+const WG: u32 = 256u;
+const LOWEST: f32 = -3.4028234663852886e38;
+
+var<workgroup> red_f: array<f32, WG>;
+var<workgroup> red_u: array<u32, WG>;
+var<workgroup> chosen_segment: u32;
+var<workgroup> chosen_offset: f32;
+var<workgroup> chosen_token: u32;
+
+fn reduce_max(lid: u32, value: f32) -> f32 {
+  red_f[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      red_f[lid] = max(red_f[lid], red_f[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let result = red_f[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn reduce_sum(lid: u32, value: f32) -> f32 {
+  red_f[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      red_f[lid] += red_f[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let result = red_f[0];
+  workgroupBarrier();
+  return result;
+}
+
+// Order-preserving map of f32 to u32: a < b ⇔ key(a) < key(b) (for non-NaN values).
+fn key_of(x: f32) -> u32 {
+  let bits = bitcast<u32>(x);
+  return select(bits | 0x80000000u, ~bits, (bits & 0x80000000u) != 0u);
+}
+
+// (hi, lo) 32-bit halves of the 64-bit product a·b.
+fn mul_hi_lo(a: u32, b: u32) -> vec2<u32> {
+  let a0 = a & 0xffffu;
+  let a1 = a >> 16u;
+  let b0 = b & 0xffffu;
+  let b1 = b >> 16u;
+  let p00 = a0 * b0;
+  let p01 = a0 * b1;
+  let p10 = a1 * b0;
+  let mid = (p00 >> 16u) + (p01 & 0xffffu) + (p10 & 0xffffu);
+  let hi = a1 * b1 + (p01 >> 16u) + (p10 >> 16u) + (mid >> 16u);
+  return vec2<u32>(hi, a * b);
+}
+
+// Philox-4x32-10 (Salmon et al., SC'11), the Random123 reference constants.
+fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = key;
+  for (var r = 0u; r < 10u; r++) {
+    let p0 = mul_hi_lo(0xD2511F53u, c.x);
+    let p1 = mul_hi_lo(0xCD9E8D57u, c.z);
+    c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    k = k + vec2<u32>(0x9E3779B9u, 0xBB67AE85u);
+  }
+  return c;
+}
+
+fn row_of(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
+  return wid.x + wid.y * groups.x;
+}
+
+@compute @workgroup_size(WG)
+fn sample_tokens(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wid, groups);
+  if (row >= params.rows) {
+    return;
+  }
+  let base = row * params.vocab;
+  let vocab = params.vocab;
+  let temperature = params.temperature;
+
+  var m = LOWEST;
+  for (var v = lid; v < vocab; v += WG) {
+    m = max(m, logits[base + v]);
+  }
+  let m_raw = reduce_max(lid, m);
+  // Division by a positive number is monotone, so this is the maximum of z exactly.
+  let m_z = m_raw / temperature;
+  var s_raw = 0.0;
+  var s_z = 0.0;
+  for (var v = lid; v < vocab; v += WG) {
+    let l = logits[base + v];
+    s_raw += exp(l - m_raw);
+    s_z += exp(l / temperature - m_z);
+  }
+  let sum_raw = reduce_sum(lid, s_raw);
+  let sum_z = reduce_sum(lid, s_z);
+
+  // Nucleus threshold: the largest key whose upper set holds ≥ top_p of the mass.
+  var lo = 0u;
+  if (params.top_p < 1.0) {
+    let wanted = params.top_p * sum_z;
+    var hi = key_of(m_z);
+    for (var it = 0u; it < 32u; it++) {
+      let mid = lo + (hi - lo + 1u) / 2u;
+      var mass = 0.0;
+      for (var v = lid; v < vocab; v += WG) {
+        let z = logits[base + v] / temperature;
+        if (key_of(z) >= mid) {
+          mass += exp(z - m_z);
+        }
+      }
+      if (reduce_sum(lid, mass) >= wanted) {
+        lo = mid;
+      } else {
+        hi = mid - 1u;
+      }
+    }
+  }
+  let threshold = lo;
+
+  // Kept mass per contiguous segment.
+  let seg = (vocab + WG - 1u) / WG;
+  let seg_start = min(lid * seg, vocab);
+  let seg_end = min(seg_start + seg, vocab);
+  var part = 0.0;
+  for (var v = seg_start; v < seg_end; v++) {
+    let z = logits[base + v] / temperature;
+    if (key_of(z) >= threshold) {
+      part += exp(z - m_z);
+    }
+  }
+  red_f[lid] = part;
+  workgroupBarrier();
+  if (lid == 0u) {
+    var total = 0.0;
+    for (var j = 0u; j < WG; j++) {
+      total += red_f[j];
+    }
+    let n = params.row_base + row;
+    let bits = philox4x32(vec4<u32>(params.row_offset + n, params.step, 0u, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+    let goal = f32(bits.x >> 8u) * (1.0 / 16777216.0) * total;
+    // Rounding can leave goal ≥ the running sum at the end: fall back to the last non-empty segment.
+    var prefix = 0.0;
+    var segment = 0u;
+    var offset = 0.0;
+    var found = false;
+    for (var j = 0u; j < WG; j++) {
+      let here = red_f[j];
+      if (!found && here > 0.0) {
+        segment = j;
+        offset = goal - prefix;
+        found = prefix + here > goal;
+      }
+      prefix += here;
+    }
+    chosen_segment = segment;
+    chosen_offset = offset;
+    red_f[0] = total;
+  }
+  workgroupBarrier();
+  if (lid == chosen_segment) {
+    var cum = 0.0;
+    var pick = seg_start;
+    for (var v = seg_start; v < seg_end; v++) {
+      let z = logits[base + v] / temperature;
+      if (key_of(z) >= threshold) {
+        pick = v;
+        let e = exp(z - m_z);
+        if (cum + e > chosen_offset) {
+          break;
+        }
+        cum += e;
+      }
+    }
+    chosen_token = pick;
+  }
+  workgroupBarrier();
+  if (lid == 0u) {
+    let n = params.row_base + row;
+    let tok = chosen_token;
+    let l = logits[base + tok];
+    tokens[n] = tok;
+    logp[n] = (l / temperature - m_z) - log(red_f[0]);
+    logp_raw[n] = (l - m_raw) - log(sum_raw);
+  }
+}
+
+@compute @workgroup_size(WG)
+fn argmax(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(num_workgroups) groups: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let row = row_of(wid, groups);
+  if (row >= params.rows) {
+    return;
+  }
+  let base = row * params.vocab;
+  var best = LOWEST;
+  var best_index = 0xffffffffu;
+  for (var v = lid; v < params.vocab; v += WG) {
+    let l = logits[base + v];
+    if (l > best || best_index == 0xffffffffu) {
+      best = l;
+      best_index = v;
+    }
+  }
+  red_f[lid] = best;
+  red_u[lid] = best_index;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      let other = red_f[lid + stride];
+      let other_index = red_u[lid + stride];
+      // The lower index wins ties; empty slots (index 0xffffffff) never win.
+      if (other_index != 0xffffffffu && (other > red_f[lid] || (other == red_f[lid] &&
+          other_index < red_u[lid]) || red_u[lid] == 0xffffffffu)) {
+        red_f[lid] = other;
+        red_u[lid] = other_index;
+      }
+    }
+    workgroupBarrier();
+  }
+  let m_raw = red_f[0];
+  let tok = red_u[0];
+  workgroupBarrier();
+  var s = 0.0;
+  for (var v = lid; v < params.vocab; v += WG) {
+    s += exp(logits[base + v] - m_raw);
+  }
+  let sum_raw = reduce_sum(lid, s);
+  if (lid == 0u) {
+    let n = params.row_base + row;
+    tokens[n] = tok;
+    logp[n] = 0.0;
+    logp_raw[n] = -log(sum_raw);
+  }
+}
