@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { Effect } from "effect";
+import { Effect, Schema } from "effect";
+import { StvqaRecord } from "../../src/dataset/record.ts";
 import { loadBenchmark } from "../../src/eval/benchmarks.ts";
 import type { EvalRecord } from "../../src/eval/record.ts";
 
@@ -112,8 +113,8 @@ Deno.test("STVQA val parquet and pipeline JSONL give the same records but for th
   const fromParquet = await load("stvqa", "stvqa");
   const fromJsonl = await load("stvqa", "stvqa-jsonl");
   assert.deepEqual(fromParquet.map(summary), [
-    ["stvqa", "relation", "2345678", "B", 2],
-    ["stvqa", "depth", "2345679", "A", 2],
+    ["stvqa", "relation", "2345678:1", "B", 2],
+    ["stvqa", "depth", "2345679:2", "A", 2],
   ]);
   assert.deepEqual(fromJsonl.map(summary), fromParquet.map(summary));
   assert.equal(fromParquet[0]!.images[0]!.kind, "bytes");
@@ -174,4 +175,10 @@ Deno.test("a duplicate id within a benchmark is rejected", async () => {
   await Deno.writeTextFile(`${dir}/test.jsonl`, `${JSON.stringify(row)}\n${JSON.stringify(row)}\n`);
   assert.match(await loadFailure("cv-bench", dir), /record 2: id 5 already used/);
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("the pipeline-layout STVQA fixture is a valid record of src/dataset's schema", async () => {
+  const lines = (await Deno.readTextFile(`${FIXTURES}/stvqa-jsonl/val.jsonl`)).trim().split("\n");
+  assert.equal(lines.length, 2);
+  for (const line of lines) Schema.decodeUnknownSync(StvqaRecord)(JSON.parse(line));
 });

@@ -2,8 +2,11 @@
  * STVQA-7K validation records (`hunarbatra/STVQA-7K`, val split, 692 questions), and the
  * held-out records our data pipeline writes in the same field layout. Fields used (paper.md
  * §3.4): `question_only`, `options` (option texts), `answer_only` (the letter), `category`, and
- * the image as `images` (Hugging Face Image cell, parquet) or `image` / `image_path` (a path,
- * JSONL). The id is `id` when present, else `image_id`.
+ * the image as `images` (Hugging Face Image cell, parquet) or `image` / `image_path` (a path
+ * relative to the file's folder, JSONL). The id is `id` when present, else `<image_id>:<record>`
+ * (our pipeline asks several questions per image, so `image_id` alone is not unique). Given a
+ * folder, the loader reads `val-*.parquet`, else `*val*.jsonl` (`deno task data` writes
+ * `val.jsonl`); point it at `test.jsonl` to score the test split.
  *
  * @module
  */
@@ -46,7 +49,11 @@ export const stvqa: BenchmarkLoader = {
     Result.gen(function* () {
       const r = yield* decodeRow(StvqaRow, row, at);
       const answer = yield* answerLetter(r.answer_only, r.options.length, at);
-      const id = r.id ?? r.image_id;
+      const id = r.id !== undefined
+        ? idText(r.id)
+        : r.image_id !== undefined
+        ? `${idText(r.image_id)}:${at.row}`
+        : undefined;
       if (id === undefined) return yield* Result.fail(invalidRow(at, "neither id nor image_id"));
       const path = r.image ?? r.image_path;
       let image: ImageRef;
@@ -55,7 +62,7 @@ export const stvqa: BenchmarkLoader = {
         image = { kind: "path", path: resolveImagePath(at.baseDir, path) };
       } else return yield* Result.fail(invalidRow(at, "no images, image or image_path field"));
       return {
-        id: idText(id),
+        id,
         benchmark: "stvqa",
         category: r.category,
         question: r.question_only,
