@@ -1,0 +1,97 @@
+/**
+ * The model's parameters on the GPU: one tensor per Hugging Face name, each with a gradient tensor
+ * of the same shape. Upload from and download to host maps of Float32Arrays (checkpoints).
+ *
+ * @module
+ */
+import { fill } from "../gpu/ops/fill.ts";
+import type { CommandRecorder } from "../gpu/recorder.ts";
+import type { GpuRuntime } from "../gpu/runtime.ts";
+import { numel, type Tensor } from "../gpu/tensor.ts";
+
+/** A parameter and its gradient. */
+export interface Parameter {
+  readonly name: string;
+  readonly value: Tensor;
+  readonly grad: Tensor;
+}
+
+/** All parameters of a model, in a fixed order (the order of `shapes`). */
+export class Parameters {
+  readonly #byName = new Map<string, Parameter>();
+
+  /**
+   * Allocates every tensor of `shapes` and uploads `values` (which must hold exactly those names
+   * with matching element counts).
+   */
+  constructor(
+    rt: GpuRuntime,
+    shapes: ReadonlyMap<string, ReadonlyArray<number>>,
+    values: ReadonlyMap<string, Float32Array<ArrayBuffer>>,
+  ) {
+    for (const [name, shape] of shapes) {
+      const host = values.get(name);
+      if (host === undefined) throw new Error(`Parameters: no value for ${name}`);
+      if (host.length !== numel(shape)) {
+        throw new Error(`Parameters: ${name} has ${host.length} values for shape [${shape}]`);
+      }
+      this.#byName.set(name, {
+        name,
+        value: rt.createTensor(shape, "f32", host),
+        grad: rt.createTensor(shape, "f32"),
+      });
+    }
+    for (const name of values.keys()) {
+      if (!shapes.has(name)) throw new Error(`Parameters: unexpected tensor ${name}`);
+    }
+  }
+
+  /** The parameter `name`; a missing name is a bug in the model code. */
+  get(name: string): Parameter {
+    const p = this.#byName.get(name);
+    if (p === undefined) throw new Error(`Parameters: no tensor ${name}`);
+    return p;
+  }
+
+  /** The value tensor of `name`. */
+  value(name: string): Tensor {
+    return this.get(name).value;
+  }
+
+  /** The gradient tensor of `name`. */
+  grad(name: string): Tensor {
+    return this.get(name).grad;
+  }
+
+  /** Every parameter, in order. */
+  all(): ReadonlyArray<Parameter> {
+    return [...this.#byName.values()];
+  }
+
+  /** Number of scalar parameters. */
+  get count(): number {
+    return this.all().reduce((total, p) => total + numel(p.value.shape), 0);
+  }
+
+  /** Records zeroing every gradient (before a step's first micro-batch). */
+  zeroGrads(rec: CommandRecorder): void {
+    for (const p of this.#byName.values()) fill(rec, p.grad, 0);
+  }
+
+  /** Schedules a readback of every value (or gradient); pair with `collect` after the submit. */
+  read(rec: CommandRecorder, which: "value" | "grad" = "value"): void {
+    for (const p of this.#byName.values()) rec.read(which === "value" ? p.value : p.grad);
+  }
+
+  /** Names the arrays of a readback made with `read` (in the same order). */
+  collect(arrays: ReadonlyArray<ArrayLike<number>>): Map<string, Float32Array<ArrayBuffer>> {
+    const out = new Map<string, Float32Array<ArrayBuffer>>();
+    [...this.#byName.keys()].forEach((name, i) => out.set(name, Float32Array.from(arrays[i]!)));
+    return out;
+  }
+
+  /** Replaces every value with host data (a checkpoint), queued before the next submit. */
+  load(rt: GpuRuntime, values: ReadonlyMap<string, Float32Array<ArrayBuffer>>): void {
+    for (const [name, host] of values) rt.write(this.value(name), host);
+  }
+}
