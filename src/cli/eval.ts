@@ -6,8 +6,13 @@
  * ```
  * deno task eval --benchmark cv-bench --data ~/data/CV-Bench \
  *   --predictions ours=runs/eval/ours.jsonl --predictions gpt4o=gpt4o.jsonl --out runs/eval/cvb
+ * deno task eval --benchmark blink --data ~/data/BLINK --export runs/eval/blink-records
  * deno task eval --list
  * ```
+ *
+ * `--export DIR` writes the loaded records for another system to answer: `DIR/records.jsonl`
+ * (id, benchmark, prompt, choices, answer, image paths) and the embedded images under
+ * `DIR/images/`.
  *
  * Writes `<out>/<system>.scored.jsonl` (every record: output, extracted answer, failure, correct),
  * `<out>/summary.md` and `<out>/summary.json`, each through a temp file and a rename.
@@ -17,6 +22,8 @@
 import { parseArgs } from "node:util";
 import { Cause, Effect, Schema } from "effect";
 import { BENCHMARK_LOADERS, loadBenchmark } from "../eval/benchmarks.ts";
+import { EvalFileError } from "../eval/errors.ts";
+import { exportPlan } from "../eval/export.ts";
 import {
   type AccuracyCell,
   accuracyTable,
@@ -38,11 +45,13 @@ export class EvalUsageError extends Schema.TaggedError<EvalUsageError>()("EvalUs
 
 const USAGE = `usage: deno task eval --benchmark NAME --data PATH --predictions [NAME=]FILE.jsonl
                       [--predictions [NAME=]FILE.jsonl ...] [--out DIR]
+       deno task eval --benchmark NAME --data PATH --export DIR
        deno task eval --list
   --benchmark    one of ${BENCHMARK_LOADERS.map((l) => l.name).join(", ")}
   --data         a downloaded copy of the benchmark: its folder, or one of its files
   --predictions  JSONL lines {"id", "prediction", "benchmark"?}; repeat to compare systems
-  --out          where to write scored JSONL and summaries (default runs/eval/<benchmark>)`;
+  --out          where to write scored JSONL and summaries (default runs/eval/<benchmark>)
+  --export       write the records (records.jsonl + images/) for another system to answer`;
 
 /** A named predictions file, from `name=path` or a bare path (named after the file). */
 const parseSystem = (spec: string): { readonly name: string; readonly file: string } => {
@@ -50,6 +59,12 @@ const parseSystem = (spec: string): { readonly name: string; readonly file: stri
   if (eq > 0) return { name: spec.slice(0, eq), file: spec.slice(eq + 1) };
   return { name: spec.split("/").pop()!.replace(/\.jsonl$/, ""), file: spec };
 };
+
+const makeDirectory = (dir: string) =>
+  Effect.tryPromise({
+    try: () => Deno.mkdir(dir, { recursive: true }),
+    catch: (cause) => new EvalFileError({ file: dir, reason: `cannot create folder: ${cause}` }),
+  });
 
 /**
  * Runs the eval command on `args` and returns what it prints. Kept separate from the process
@@ -66,6 +81,7 @@ export const runEval = Effect.fn("runEval")(function* (args: ReadonlyArray<strin
           predictions: { type: "string", multiple: true },
           out: { type: "string" },
           list: { type: "boolean" },
+          export: { type: "string" },
         },
         strict: true,
       }).values,
@@ -77,6 +93,20 @@ export const runEval = Effect.fn("runEval")(function* (args: ReadonlyArray<strin
   const { benchmark, data } = parsed;
   if (benchmark === undefined || data === undefined) {
     return yield* new EvalUsageError({ reason: "--benchmark and --data are required" });
+  }
+  if (parsed.export !== undefined) {
+    const dir = parsed.export;
+    const plan = exportPlan(yield* loadBenchmark(benchmark, data));
+    for (const image of plan.images) {
+      const path = `${dir}/${image.path}`;
+      yield* makeDirectory(path.slice(0, path.lastIndexOf("/")));
+      yield* writeFileAtomic(path, image.bytes);
+    }
+    yield* writeFileAtomic(
+      `${dir}/records.jsonl`,
+      plan.records.map((r) => JSON.stringify(r)).join("\n") + "\n",
+    );
+    return `exported ${plan.records.length} records and ${plan.images.length} images to ${dir}\n`;
   }
   const systems = (parsed.predictions ?? []).map(parseSystem);
   if (systems.length === 0) {
@@ -104,10 +134,7 @@ export const runEval = Effect.fn("runEval")(function* (args: ReadonlyArray<strin
   }
   const summary = results.map((r) => `## ${r.name}\n\n${formatAccuracyTable(r.cells)}`).join("\n") +
     (results.length > 1 ? `\n## side by side\n\n${formatComparisonTable(results)}` : "");
-  yield* Effect.tryPromise({
-    try: () => Deno.mkdir(out, { recursive: true }),
-    catch: (cause) => new EvalUsageError({ reason: `cannot create ${out}: ${cause}` }),
-  });
+  yield* makeDirectory(out);
   for (const [file, text] of scoredFiles) yield* writeFileAtomic(file, text);
   yield* writeFileAtomic(`${out}/summary.md`, summary);
   yield* writeFileAtomic(

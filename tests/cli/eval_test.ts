@@ -79,3 +79,22 @@ Deno.test("eval --list names every benchmark and where to download it", async ()
     assert.match(printed, new RegExp(`^${name} `, "m"));
   }
 });
+
+Deno.test("eval --export writes records.jsonl and the embedded images for another system", async () => {
+  const out = await Deno.makeTempDir();
+  const printed = await Effect.runPromise(runEval([
+    "--benchmark=blink",
+    `--data=${FIXTURES}/blink`,
+    `--export=${out}`,
+  ]));
+  assert.match(printed, /exported 5 records and 5 images/);
+  const lines = (await Deno.readTextFile(`${out}/records.jsonl`)).trim().split("\n")
+    .map((l) => JSON.parse(l));
+  const first = lines[0];
+  assert.equal(first.id, "val_Counting_1");
+  assert.equal(first.prompt, "How many birds are there?\nOptions:\n(A) 0\n(B) 1\n(C) 2\n(D) 3");
+  assert.deepEqual(first.images, ["images/blink/0_val_Counting_1_1.png"]);
+  const png = await Deno.readFile(`${out}/${first.images[0]}`);
+  assert.deepEqual([...png.slice(0, 4)], [0x89, 0x50, 0x4e, 0x47]);
+  await Deno.remove(out, { recursive: true });
+});
