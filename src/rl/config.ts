@@ -76,7 +76,10 @@ export const TrainerConfig = Schema.Struct({
 
 /** Which named reward configuration scores the rollouts. */
 export const RewardConfig = Schema.Struct({
-  /** A reward variant name (e.g. the dense gated SpatialThinker reward or the sparse baseline). */
+  /**
+   * A reward variant name of `src/stages/reward.ts` (`spatial-thinker`, `sparse`,
+   * `naive-spatial`, `strict`); the trainer resolves it, since `rl` sits below `stages`.
+   */
   variant: Schema.NonEmptyString,
 });
 
@@ -138,7 +141,7 @@ export const GRPO_PRESETS: Readonly<Record<GrpoPresetName, GrpoConfig>> = {
       dynamicSampling: false,
     },
     trainer: { steps: 75, seed: 1, valFreq: 5, saveFreq: 5 },
-    reward: { variant: "spatial" },
+    reward: { variant: "spatial-thinker" },
   },
   tiny: {
     rollout: {
@@ -169,7 +172,7 @@ export const GRPO_PRESETS: Readonly<Record<GrpoPresetName, GrpoConfig>> = {
       dynamicSampling: false,
     },
     trainer: { steps: 130, seed: 1, valFreq: 10, saveFreq: 25 },
-    reward: { variant: "spatial" },
+    reward: { variant: "spatial-thinker" },
   },
 };
 
