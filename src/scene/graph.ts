@@ -34,9 +34,10 @@ export const isClear = (
 
 /**
  * The full scene graph: every object with at least one visible pixel, and every relation among
- * them.
+ * them; with `canonical`, each pair once (see `sceneRelations`), which halves the size of stored
+ * records.
  */
-export const fullSceneGraph = (rendered: RenderedScene): SceneGraph => {
+export const fullSceneGraph = (rendered: RenderedScene, canonical = false): SceneGraph => {
   const { scene, truth } = rendered;
   const visible = (k: number) => truth[k]!.bbox !== null;
   const objects: GraphObject[] = [];
@@ -44,15 +45,26 @@ export const fullSceneGraph = (rendered: RenderedScene): SceneGraph => {
     const bbox = truth[k]!.bbox;
     if (bbox !== null) objects.push({ id: o.id, bbox });
   });
-  return { objects, relationships: sceneRelations(scene.camera, scene.objects, visible) };
+  return {
+    objects,
+    relationships: sceneRelations(scene.camera, scene.objects, visible, { canonical }),
+  };
 };
 
-/** The subgraph over `ids`: those objects and the relations whose subject and object are both in it. */
+/**
+ * The question-relevant subgraph over `ids` (in the order the question names them): those objects,
+ * and the relations between them directed along that order (subject named before object), so that
+ * "Where is the A with respect to the B?" carries `A —left of→ B` and not also its inverse.
+ * `graph` must hold both directions (not canonical).
+ */
 export const subgraph = (graph: SceneGraph, ids: ReadonlyArray<string>): SceneGraph => {
-  const keep = new Set(ids);
+  const rank = new Map(ids.map((id, k) => [id, k]));
   return {
-    objects: graph.objects.filter((o) => keep.has(o.id)),
-    relationships: graph.relationships.filter((r) => keep.has(r.subject) && keep.has(r.object)),
+    objects: graph.objects.filter((o) => rank.has(o.id)),
+    relationships: graph.relationships.filter((r) => {
+      const s = rank.get(r.subject), o = rank.get(r.object);
+      return s !== undefined && o !== undefined && s < o;
+    }),
   };
 };
 

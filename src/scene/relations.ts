@@ -168,22 +168,29 @@ export const pairPredicates = (
 const distance = (p: readonly number[], q: readonly number[]): number =>
   Math.hypot(p[0]! - q[0]!, p[1]! - q[1]!, p[2]! - q[2]!);
 
+/** Predicates that describe only their subject's own heading, so they have no inverse. */
+const DIRECTIONAL_ONLY: ReadonlySet<Predicate> = new Set(["facing", "facing away from"]);
+
 /**
- * All relations among the given objects (ordered pairs, subject first), in object order.
- * `include` selects which objects take part (e.g. only the visible ones).
+ * All relations among the given objects, subject first, in object order. `include` selects which
+ * objects take part (e.g. only the visible ones). With `canonical`, each pair is described once,
+ * from the earlier object to the later one (the reverse direction follows by inverting the
+ * predicate), plus the later object's own facing predicates, which have no inverse.
  */
 export const sceneRelations = (
   camera: Camera,
   objects: ReadonlyArray<SceneObject>,
   include: (index: number) => boolean = () => true,
-  margins: RelationMargins = DEFAULT_RELATION_MARGINS,
+  options: { readonly canonical?: boolean; readonly margins?: RelationMargins } = {},
 ): GraphRelation[] => {
+  const margins = options.margins ?? DEFAULT_RELATION_MARGINS;
   const out: GraphRelation[] = [];
   objects.forEach((a, i) => {
     if (!include(i)) return;
     objects.forEach((b, j) => {
       if (i === j || !include(j)) return;
       for (const predicate of pairPredicates(camera, objects, i, j, margins)) {
+        if (options.canonical && i > j && !DIRECTIONAL_ONLY.has(predicate)) continue;
         out.push({ subject: a.id, predicate, object: b.id });
       }
     });

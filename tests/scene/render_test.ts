@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
-import { Effect, Layer } from "effect";
-import { Gpu } from "../../src/gpu/gpu.ts";
+import { Effect } from "effect";
 import { makeRng } from "../../src/scene/random.ts";
 import { SceneRenderer } from "../../src/scene/render.ts";
 import { sampleScene } from "../../src/scene/sampler.ts";
 import type { RenderedScene, Scene } from "../../src/scene/types.ts";
+import { rendererRuntime } from "./renderer_runtime.ts";
 
-const layer = SceneRenderer.layer.pipe(Layer.provide(Gpu.layer));
 const render = (scenes: ReadonlyArray<Scene>): Promise<RenderedScene[]> =>
-  Effect.runPromise(
-    Effect.provide(Effect.flatMap(SceneRenderer, (r) => r.render(scenes)), layer),
-  );
+  rendererRuntime.runPromise(Effect.flatMap(SceneRenderer, (r) => r.render(scenes)));
 
 const scenes = Array.from({ length: 12 }, (_, i) => sampleScene(makeRng(40 + i), i));
 const rendered = await render(scenes);

@@ -1,0 +1,129 @@
+/**
+ * Category balancing as in the paper (`generate_hf_data --relation_percent=50`): a share of the
+ * records goes to `relation`, the rest is spread equally over the other eight categories; within a
+ * category the highest-rated questions are kept. And the scene-level train/val/test split, so no
+ * image ever appears in two splits.
+ *
+ * @module
+ */
+import { makeRng, type Rng } from "../scene/random.ts";
+import { CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
+
+/** Target fraction of records per category (sums to 1). */
+export type CategoryShares = Readonly<Record<Category, number>>;
+
+/**
+ * The paper's mix: `relationShare` for relation, the rest split equally over the other eight.
+ *
+ * @example
+ * ```ts
+ * import { paperShares } from "./balance.ts";
+ * const shares = paperShares(0.5);
+ * if (shares.relation !== 0.5 || shares.depth !== 0.0625) throw new Error("wrong shares");
+ * ```
+ */
+export const paperShares = (relationShare = 0.5): CategoryShares => {
+  if (!(relationShare >= 0 && relationShare <= 1)) {
+    throw new RangeError(`relation share must be in [0, 1], got ${relationShare}`);
+  }
+  const rest = (1 - relationShare) / (CATEGORIES.length - 1);
+  return Object.fromEntries(
+    CATEGORIES.map((c) => [c, c === "relation" ? relationShare : rest]),
+  ) as Record<Category, number>;
+};
+
+/**
+ * Records per category: the largest total up to `target` that every category's pool can fill at
+ * its share, divided by largest remainders so the quotas sum to that total exactly.
+ */
+export const categoryQuotas = (
+  pools: Readonly<Record<Category, number>>,
+  shares: CategoryShares,
+  target: number,
+): Record<Category, number> => {
+  let total = target;
+  for (const c of CATEGORIES) {
+    if (shares[c] > 0) total = Math.min(total, Math.floor(pools[c] / shares[c]));
+  }
+  const exact = CATEGORIES.map((c) => shares[c] * total);
+  const quotas = exact.map(Math.floor);
+  let missing = total - quotas.reduce((a, b) => a + b, 0);
+  const order = CATEGORIES.map((_, i) => i)
+    .sort((a, b) => (exact[b]! - quotas[b]!) - (exact[a]! - quotas[a]!) || a - b);
+  for (const i of order) {
+    if (missing <= 0) break;
+    if (quotas[i]! < pools[CATEGORIES[i]!]) {
+      quotas[i]!++;
+      missing--;
+    }
+  }
+  return Object.fromEntries(CATEGORIES.map((c, i) => [c, quotas[i]!])) as Record<Category, number>;
+};
+
+/** Target fraction of records per difficulty level within a category (the paper's 40/40/20). */
+export type LevelMix = Readonly<Record<Level, number>>;
+
+/** The paper's steering target: 40% easy, 40% medium, 20% hard. */
+export const PAPER_LEVEL_MIX: LevelMix = { easy: 0.4, medium: 0.4, hard: 0.2 };
+
+/**
+ * Picks a balanced subset: per category its quota, spread over levels by `levelMix` as far as
+ * each level's pool allows (the shortfall filled from the other levels), and within a level the
+ * highest-rated items first (ties broken by a seeded shuffle). The result keeps the input order.
+ */
+export const balanceByCategory = <
+  T extends { readonly category: Category; readonly rating: number; readonly level: Level },
+>(
+  items: ReadonlyArray<T>,
+  shares: CategoryShares,
+  target: number,
+  rng: Rng,
+  levelMix: LevelMix = PAPER_LEVEL_MIX,
+): T[] => {
+  const byCategory = new Map<Category, number[]>(CATEGORIES.map((c) => [c, []]));
+  items.forEach((item, i) => byCategory.get(item.category)!.push(i));
+  const pools = Object.fromEntries(
+    CATEGORIES.map((c) => [c, byCategory.get(c)!.length]),
+  ) as Record<Category, number>;
+  const quotas = categoryQuotas(pools, shares, target);
+  const chosen: number[] = [];
+  for (const c of CATEGORIES) {
+    const ranked = rng.shuffle(byCategory.get(c)!)
+      .sort((a, b) => items[b]!.rating - items[a]!.rating);
+    const taken = new Set<number>();
+    for (const level of LEVELS) {
+      const want = Math.round(levelMix[level] * quotas[c]);
+      for (const i of ranked.filter((i) => items[i]!.level === level).slice(0, want)) taken.add(i);
+    }
+    for (const i of ranked) {
+      if (taken.size >= quotas[c]) break;
+      taken.add(i);
+    }
+    chosen.push(...[...taken].slice(0, quotas[c]));
+  }
+  return chosen.sort((a, b) => a - b).map((i) => items[i]!);
+};
+
+/** Data set splits. */
+export const SPLITS = ["train", "val", "test"] as const;
+/** One of {@link SPLITS}. */
+export type Split = typeof SPLITS[number];
+
+/** Fractions of scenes per split (sum to 1). */
+export type SplitFractions = Readonly<Record<Split, number>>;
+
+/** 90% train, 5% val, 5% test. */
+export const DEFAULT_SPLIT_FRACTIONS: SplitFractions = { train: 0.9, val: 0.05, test: 0.05 };
+
+/**
+ * The split of a scene, a pure function of the seed and the scene index: every record of one
+ * image lands in the same split, and adding scenes never moves existing ones.
+ */
+export const splitOfScene = (
+  seed: number,
+  sceneIndex: number,
+  fractions: SplitFractions = DEFAULT_SPLIT_FRACTIONS,
+): Split => {
+  const u = makeRng(seed).fork(0x5b117).fork(sceneIndex).next();
+  return u < fractions.train ? "train" : u < fractions.train + fractions.val ? "val" : "test";
+};

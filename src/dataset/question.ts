@@ -1,0 +1,151 @@
+/**
+ * Multiple-choice spatial questions: the nine categories, the draft each category module
+ * produces, and how a draft becomes a question (options shuffled reproducibly, answer letter,
+ * difficulty level and rating from the evidence the answer rests on).
+ *
+ * @module
+ */
+import type { Rng } from "../scene/random.ts";
+import type { ObjectTruth, RenderedScene, SceneGraph, SceneObject } from "../scene/types.ts";
+
+/** The paper's nine question categories (`category` field of STVQA records). */
+export const CATEGORIES = [
+  "relation",
+  "reach",
+  "size",
+  "orientation",
+  "instance_location",
+  "depth",
+  "distance",
+  "count",
+  "existence",
+] as const;
+/** One of {@link CATEGORIES}. */
+export type Category = typeof CATEGORIES[number];
+
+/** Difficulty levels (`level` field). */
+export const LEVELS = ["easy", "medium", "hard"] as const;
+/** One of {@link LEVELS}. */
+export type Level = typeof LEVELS[number];
+
+/**
+ * One geometric difference an answer rests on: the answer is only trustworthy when
+ * `|value| >= margin` (e.g. the difference of two camera distances against 0.5 units).
+ */
+export interface Evidence {
+  readonly quantity: string;
+  readonly value: number;
+  readonly margin: number;
+}
+
+/** What a category module proposes: the question, its correct option and clearly false ones. */
+export interface QuestionDraft {
+  readonly category: Category;
+  readonly question: string;
+  readonly correct: string;
+  /** Options that are clearly false; 1–3 of them are shown. */
+  readonly distractors: ReadonlyArray<string>;
+  /** Ids of every object whose visibility the answer depends on (named or counted). */
+  readonly objectIds: ReadonlyArray<string>;
+  readonly evidence: ReadonlyArray<Evidence>;
+}
+
+/** A finished multiple-choice question. */
+export interface Question {
+  readonly category: Category;
+  readonly question: string;
+  /** Option texts in display order (without "(A) " prefixes). */
+  readonly options: ReadonlyArray<string>;
+  /** Index of the correct option. */
+  readonly answerIndex: number;
+  readonly level: Level;
+  /** Clarity rating 1–10 (10: large margins, fully visible objects). */
+  readonly rating: number;
+  readonly objectIds: ReadonlyArray<string>;
+  readonly evidence: ReadonlyArray<Evidence>;
+}
+
+/** What every category module reads. */
+export interface SceneContext {
+  readonly rendered: RenderedScene;
+  /** The full scene graph (visible objects, all relations). */
+  readonly graph: SceneGraph;
+  /** `clear[k]`: objects[k] may be named in a question (visible enough and large enough). */
+  readonly clear: ReadonlyArray<boolean>;
+}
+
+/** A category module: proposes drafts for one scene. */
+export type CategoryGenerator = (context: SceneContext, rng: Rng) => QuestionDraft[];
+
+/** "red cube" for `red_cube.1`. */
+export const objectName = (o: Pick<SceneObject, "colour" | "shape">): string =>
+  `${o.colour} ${o.shape}`;
+
+/** "a red cube" / "an orange cone". */
+export const withArticle = (name: string): string =>
+  `${/^[aeiou]/.test(name) ? "an" : "a"} ${name}`;
+
+/**
+ * Indices of objects that can be named: at least partly visible, and the only object of their
+ * colour and shape in the whole scene (so "the red cube" refers to exactly one thing, hidden
+ * objects included). Whether they are visible enough is the ambiguity filter's call.
+ */
+export const nameableObjects = (context: SceneContext): number[] => {
+  const { scene, truth } = context.rendered;
+  const counts = new Map<string, number>();
+  for (const o of scene.objects) counts.set(objectName(o), (counts.get(objectName(o)) ?? 0) + 1);
+  return scene.objects.flatMap((o, k) =>
+    truth[k]!.bbox !== null && counts.get(objectName(o)) === 1 ? [k] : []
+  );
+};
+
+/** Ordered pairs of distinct nameable objects, shuffled. */
+export const namedPairs = (context: SceneContext, rng: Rng): Array<[number, number]> => {
+  const named = nameableObjects(context);
+  const pairs: Array<[number, number]> = [];
+  for (const i of named) for (const j of named) if (i !== j) pairs.push([i, j]);
+  return rng.shuffle(pairs);
+};
+
+/** Smallest ratio |value| / margin over the evidence (Infinity when there is none). */
+export const evidenceSlack = (evidence: ReadonlyArray<Evidence>): number =>
+  evidence.reduce((m, e) => Math.min(m, Math.abs(e.value) / e.margin), Infinity);
+
+/** Option letters. */
+export const LETTERS = ["A", "B", "C", "D"] as const;
+
+/**
+ * Turns a draft into a question: keeps up to `maxOptions − 1` distractors, shuffles the options
+ * with `rng`, and derives level and rating from the evidence slack and object visibility.
+ */
+export const finaliseDraft = (
+  draft: QuestionDraft,
+  truthById: ReadonlyMap<string, ObjectTruth>,
+  rng: Rng,
+  maxOptions = 4,
+): Question => {
+  const distractors = rng.shuffle(draft.distractors).slice(0, maxOptions - 1);
+  const options = rng.shuffle([draft.correct, ...distractors]);
+  const slack = evidenceSlack(draft.evidence);
+  const visibility = draft.objectIds.reduce(
+    (m, id) => Math.min(m, truthById.get(id)?.visibleFraction ?? 1),
+    1,
+  );
+  // Harder: a thin margin, more options, more objects to find, partly hidden objects.
+  const difficulty = (slack < 2 ? 2 : slack < 4 ? 1 : 0) + (options.length >= 4 ? 1 : 0) +
+    (draft.objectIds.length >= 3 ? 1 : 0) + (visibility < 0.85 ? 1 : 0);
+  const level: Level = difficulty === 0 ? "easy" : difficulty <= 2 ? "medium" : "hard";
+  const clarity = Number.isFinite(slack) ? Math.min(1, Math.log2(slack) / 3) : 0.75;
+  const seen = Math.min(1, Math.max(0, (visibility - 0.6) / 0.4));
+  const rating = Math.max(1, Math.min(10, 1 + Math.round(6 * clarity + 3 * seen)));
+  return {
+    category: draft.category,
+    question: draft.question,
+    options,
+    answerIndex: options.indexOf(draft.correct),
+    level,
+    rating,
+    objectIds: draft.objectIds,
+    evidence: draft.evidence,
+  };
+};

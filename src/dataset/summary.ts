@@ -1,0 +1,62 @@
+/**
+ * The per-category summary table printed at the end of `deno task data`.
+ *
+ * @module
+ */
+import { SPLITS } from "./balance.ts";
+import type { DatasetSummary } from "./generate.ts";
+import { CATEGORIES } from "./question.ts";
+
+const pad = (s: string, n: number, right = false) => right ? s.padStart(n) : s.padEnd(n);
+
+/**
+ * A plain-text table: records per category and split, each category's share of all records, and
+ * how many drafts the ambiguity filter dropped.
+ */
+export const formatSummary = (summary: DatasetSummary): string => {
+  const total = SPLITS.reduce(
+    (n, s) => n + CATEGORIES.reduce((m, c) => m + summary.records[s][c], 0),
+    0,
+  );
+  const header = [
+    pad("category", 18),
+    ...SPLITS.map((s) => pad(s, 7, true)),
+    pad("share", 7, true),
+    pad("drafts", 8, true),
+    pad("ambiguous", 10, true),
+  ].join(" ");
+  const rows = CATEGORIES.map((c) => {
+    const all = SPLITS.reduce((n, s) => n + summary.records[s][c], 0);
+    const drafts = summary.proposed[c];
+    return [
+      pad(c, 18),
+      ...SPLITS.map((s) => pad(String(summary.records[s][c]), 7, true)),
+      pad(`${(100 * all / Math.max(1, total)).toFixed(1)}%`, 7, true),
+      pad(String(drafts), 8, true),
+      pad(`${(100 * summary.ambiguous[c] / Math.max(1, drafts)).toFixed(1)}%`, 10, true),
+    ].join(" ");
+  });
+  const totals = [
+    pad("total", 18),
+    ...SPLITS.map((s) =>
+      pad(String(CATEGORIES.reduce((m, c) => m + summary.records[s][c], 0)), 7, true)
+    ),
+    pad("100%", 7, true),
+  ].join(" ");
+  const scenes = `scenes: ${SPLITS.map((s) => `${s} ${summary.scenes[s]}`).join(", ")}`;
+  const levels = `levels: ${
+    Object.entries(summary.levels).map(([k, v]) => `${k} ${v}`).join(", ")
+  }; answer letters: ${
+    Object.entries(summary.answerLetters).map(([k, v]) => `${k} ${v}`).join(", ")
+  }`;
+  return [
+    header,
+    "-".repeat(header.length),
+    ...rows,
+    "-".repeat(header.length),
+    totals,
+    scenes,
+    levels,
+  ]
+    .join("\n");
+};

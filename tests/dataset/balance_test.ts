@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import {
+  balanceByCategory,
+  categoryQuotas,
+  paperShares,
+  splitOfScene,
+} from "../../src/dataset/balance.ts";
+import { CATEGORIES, type Category, type Level } from "../../src/dataset/question.ts";
+import { makeRng } from "../../src/scene/random.ts";
+
+const pools = (n: number, overrides: Partial<Record<Category, number>> = {}) =>
+  ({ ...Object.fromEntries(CATEGORIES.map((c) => [c, n])), ...overrides }) as Record<
+    Category,
+    number
+  >;
+
+Deno.test("paper shares give half to relation and a sixteenth to each other category", () => {
+  const shares = paperShares();
+  assert.equal(shares.relation, 0.5);
+  for (const c of CATEGORIES.filter((c) => c !== "relation")) assert.equal(shares[c], 0.0625);
+  assert.throws(() => paperShares(1.5), RangeError);
+});
+
+Deno.test("quotas sum to the target and follow the shares", () => {
+  const quotas = categoryQuotas(pools(10_000), paperShares(), 1000);
+  assert.equal(Object.values(quotas).reduce((a, b) => a + b, 0), 1000);
+  assert.equal(quotas.relation, 500);
+  for (const c of CATEGORIES.filter((c) => c !== "relation")) {
+    assert.ok(Math.abs(quotas[c] - 62.5) <= 0.5);
+  }
+});
+
+Deno.test("a short category pool shrinks the total so every share still holds", () => {
+  const quotas = categoryQuotas(pools(10_000, { count: 25 }), paperShares(), 1000);
+  assert.equal(quotas.count, 25);
+  assert.equal(quotas.relation, 200);
+  assert.equal(Object.values(quotas).reduce((a, b) => a + b, 0), 400);
+});
+
+Deno.test("balancing keeps the highest-rated items of each level and the input order", () => {
+  const levels: Level[] = ["easy", "medium", "hard"];
+  const items = Array.from({ length: 900 }, (_, i) => ({
+    id: i,
+    category: CATEGORIES[i % 9]!,
+    rating: 1 + (i % 10),
+    level: levels[Math.floor(i / 9) % 3]!,
+  }));
+  const chosen = balanceByCategory(items, paperShares(), 160, makeRng(1));
+  assert.equal(chosen.length, 160);
+  assert.deepEqual(chosen.map((c) => c.id), [...chosen.map((c) => c.id)].sort((a, b) => a - b));
+  assert.equal(chosen.filter((c) => c.category === "relation").length, 80);
+  const relation = chosen.filter((c) => c.category === "relation");
+  const hard = relation.filter((c) => c.level === "hard").length;
+  assert.ok(Math.abs(hard - 16) <= 1, `hard relation items: ${hard}`);
+  const pool = items.filter((c) => c.category === "relation" && c.level === "easy");
+  const easy = relation.filter((c) => c.level === "easy");
+  const cutoff = Math.min(...easy.map((c) => c.rating));
+  assert.ok(pool.every((c) => c.rating <= cutoff || easy.includes(c)));
+});
+
+Deno.test("the split of a scene depends only on the seed and its index, with about 90/5/5", () => {
+  const splits = Array.from({ length: 4000 }, (_, i) => splitOfScene(1, i));
+  assert.deepEqual(splits.slice(0, 50), Array.from({ length: 50 }, (_, i) => splitOfScene(1, i)));
+  const share = (s: string) => splits.filter((x) => x === s).length / splits.length;
+  assert.ok(Math.abs(share("train") - 0.9) < 0.02);
+  assert.ok(Math.abs(share("val") - 0.05) < 0.015);
+  assert.ok(Math.abs(share("test") - 0.05) < 0.015);
+});
