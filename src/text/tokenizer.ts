@@ -59,6 +59,7 @@ export class Tokenizer {
   readonly #ignoreMerges: boolean;
   // Pre-token (before byte mapping) → ids. Corpora repeat words, so this is most of the speed.
   readonly #cache = new Map<string, ReadonlyArray<number>>();
+  readonly #idBytes: Array<Uint8Array | undefined> = [];
 
   private constructor(json: TokenizerJson, split: RegExp) {
     this.json = json;
@@ -226,11 +227,8 @@ export class Tokenizer {
     const chunks: Array<Uint8Array> = [];
     let length = 0;
     for (const id of ids) {
-      const added = this.#added.get(id);
-      if (added !== undefined && added.special && options.skipSpecialTokens === true) continue;
-      const token = added?.content ?? this.#idToToken[id];
-      if (token === undefined) throw new RangeError(`token id ${id} is not in the vocabulary`);
-      const bytes = fromByteLevel(token) ?? new TextEncoder().encode(token);
+      if (options.skipSpecialTokens === true && this.#added.get(id)?.special === true) continue;
+      const bytes = this.#bytesOf(id);
       chunks.push(bytes);
       length += bytes.length;
     }
@@ -242,6 +240,19 @@ export class Tokenizer {
     }
     // ignoreBOM keeps a leading U+FEFF: it is text the user wrote, not a byte-order mark.
     return new TextDecoder("utf-8", { ignoreBOM: true }).decode(all);
+  }
+
+  /** The bytes a token id decodes to, computed once per id. */
+  #bytesOf(id: number): Uint8Array {
+    let bytes = this.#idBytes[id];
+    if (bytes === undefined) {
+      const token = this.#added.get(id)?.content ?? this.#idToToken[id];
+      if (token === undefined) throw new RangeError(`token id ${id} is not in the vocabulary`);
+      // Added tokens spelled outside the byte alphabet decode as their UTF-8 text (as HF does).
+      bytes = fromByteLevel(token) ?? new TextEncoder().encode(token);
+      this.#idBytes[id] = bytes;
+    }
+    return bytes;
   }
 
   /** Calls `emit` for each stretch between added-token matches and for each match, in order. */
