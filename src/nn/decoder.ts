@@ -10,15 +10,38 @@
  * @module
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
-import { attentionBackward, attentionForward } from "../gpu/ops/attention.ts";
+import { attentionBackward, attentionForward, type AttentionMask } from "../gpu/ops/attention.ts";
 import { add, swigluBackward, swigluForward } from "../gpu/ops/residual.ts";
 import { rmsNormBackward, rmsNormForward } from "../gpu/ops/rmsnorm.ts";
 import { applyRotary } from "../gpu/ops/rope.ts";
+import { moveRows } from "../gpu/ops/rows.ts";
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import { reshape, type Tensor } from "../gpu/tensor.ts";
 import type { Qwen25VLConfig } from "./config.ts";
 import { linearBackward, linearForward, linearWeights } from "./linear.ts";
 import type { Parameters } from "./parameters.ts";
+
+/** One layer's key/value cache: [B, capacity, Hkv·hd] each. */
+export interface LayerCache {
+  readonly k: Tensor;
+  readonly v: Tensor;
+}
+
+/**
+ * Generation with a KV cache: each layer writes its new (rotated) keys and values to cache rows
+ * `dstRows` (of the cache seen as [B·capacity, Hkv·hd]) and attends over the first `keyCount`
+ * cache positions instead of the pass's own keys.
+ */
+export interface DecoderCache {
+  readonly layers: ReadonlyArray<LayerCache>;
+  readonly capacity: number;
+  /** [R] u32: the pass's rows, 0..R−1. */
+  readonly srcRows: Tensor;
+  /** [R] u32: b·capacity + position of each row. */
+  readonly dstRows: Tensor;
+  readonly keyCount: number;
+  readonly mask: AttentionMask;
+}
 
 /** What every layer of one pass shares: batch geometry, rotary tables and key lengths. */
 export interface DecoderContext {
@@ -26,8 +49,9 @@ export interface DecoderContext {
   readonly length: number;
   /** [1, R, head_dim / 2, 2] M-RoPE cos/sin table of every row (`mropeTable`). */
   readonly rotary: Tensor;
-  /** [B] u32 real length of each sequence. */
+  /** [B] u32 real length of each sequence (keys at or past it are masked). */
   readonly keyLengths: Tensor;
+  readonly cache?: DecoderCache;
 }
 
 /** Activations one layer keeps for its backward. */
@@ -107,15 +131,33 @@ export const decoderLayerForward = (
   rotate(rec, ctx, k, hkv, hd, false);
   const o = arena.alloc([R, hq * hd]);
   const lse = arena.alloc([ctx.batch, hq, ctx.length]);
-  attentionForward(
-    rec,
-    heads(q, ctx, hq, hd),
-    heads(k, ctx, hkv, hd),
-    heads(v, ctx, hkv, hd),
-    heads(o, ctx, hq, hd),
-    lse,
-    { mask: { kind: "causal" }, keyLengths: ctx.keyLengths },
-  );
+  const cache = ctx.cache;
+  if (cache === undefined) {
+    attentionForward(
+      rec,
+      heads(q, ctx, hq, hd),
+      heads(k, ctx, hkv, hd),
+      heads(v, ctx, hkv, hd),
+      heads(o, ctx, hq, hd),
+      lse,
+      { mask: { kind: "causal" }, keyLengths: ctx.keyLengths },
+    );
+  } else {
+    const { k: kc, v: vc } = cache.layers[layer]!;
+    const rowsView = (t: Tensor) => reshape(t, [ctx.batch * cache.capacity, hkv * hd]);
+    moveRows(rec, k, cache.srcRows, cache.dstRows, rowsView(kc));
+    moveRows(rec, v, cache.srcRows, cache.dstRows, rowsView(vc));
+    const cacheHeads = (t: Tensor) => reshape(t, [ctx.batch, cache.capacity, hkv, hd]);
+    attentionForward(
+      rec,
+      heads(q, ctx, hq, hd),
+      cacheHeads(kc),
+      cacheHeads(vc),
+      heads(o, ctx, hq, hd),
+      lse,
+      { mask: cache.mask, keyLengths: ctx.keyLengths, keyCount: cache.keyCount },
+    );
+  }
   const attnOut = arena.alloc([R, H]);
   linearForward(rec, linearWeights(params, `${p}.self_attn.o_proj`, false), o, attnOut);
   const x2 = arena.alloc([R, H]);

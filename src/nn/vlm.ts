@@ -19,6 +19,7 @@ import type { Tensor } from "../gpu/tensor.ts";
 import type { HostBatch } from "./batch.ts";
 import { type Qwen25VLConfig, qwen25vlTensorShapes } from "./config.ts";
 import {
+  type DecoderCache,
   type DecoderContext,
   decoderLayerBackward,
   decoderLayerForward,
@@ -149,30 +150,30 @@ export class Vlm {
     };
   }
 
-  /** Records the forward pass; returns logits [B·T, vocab] and the saved activations. */
-  forward(
-    rec: CommandRecorder,
-    arena: Arena,
-    batch: DeviceBatch,
-  ): { readonly logits: Tensor; readonly saved: ForwardSaved } {
-    const c = this.config;
+  /** Token embeddings with the image features in place of the pad tokens: [B·T, H]. */
+  #inputEmbeddings(rec: CommandRecorder, arena: Arena, batch: DeviceBatch) {
     const rows = batch.host.batch * batch.host.length;
-    const H = c.hidden_size;
-    let x = arena.alloc([rows, H]);
+    const x = arena.alloc([rows, this.config.hidden_size]);
     embeddingForward(rec, batch.inputIds, this.params.value("model.embed_tokens.weight"), x);
-    let vision: VisionSaved | undefined;
-    if (batch.vision) {
-      const out = visionForward(rec, arena, this.params, c, batch.vision.ctx, batch.vision.pixels);
-      moveRows(rec, out.features, batch.vision.featureRows, batch.vision.sequenceRows, x);
-      vision = out.saved;
-    }
+    if (batch.vision === undefined) return { x };
+    const v = batch.vision;
+    const out = visionForward(rec, arena, this.params, this.config, v.ctx, v.pixels);
+    moveRows(rec, out.features, v.featureRows, v.sequenceRows, x);
+    return { x, vision: out.saved };
+  }
+
+  /** The decoder stack and final norm over x [R, H]. */
+  decode(rec: CommandRecorder, arena: Arena, ctx: DecoderContext, input: Tensor) {
+    const c = this.config;
+    const rows = ctx.batch * ctx.length;
+    let x = input;
     const layers: DecoderLayerSaved[] = [];
     for (let l = 0; l < c.num_hidden_layers; l++) {
-      const out = decoderLayerForward(rec, arena, this.params, c, l, batch.decoder, x);
+      const out = decoderLayerForward(rec, arena, this.params, c, l, ctx, x);
       layers.push(out.saved);
       x = out.y;
     }
-    const normed = arena.alloc([rows, H]);
+    const normed = arena.alloc([rows, c.hidden_size]);
     const rstdFinal = arena.alloc([rows]);
     rmsNormForward(rec, {
       x,
@@ -180,12 +181,37 @@ export class Vlm {
       y: normed,
       rstd: rstdFinal,
     }, c.rms_norm_eps);
-    const logits = arena.alloc([rows, c.vocab_size]);
-    matmul(rec, normed, this.lmHead.value, logits, { layout: "NT" });
+    return { layers, xFinal: x, normed, rstdFinal };
+  }
+
+  /** Records logits [N, vocab] = hidden [N, H] · headᵀ. */
+  head(rec: CommandRecorder, arena: Arena, hidden: Tensor): Tensor {
+    const logits = arena.alloc([hidden.shape[0]!, this.config.vocab_size]);
+    matmul(rec, hidden, this.lmHead.value, logits, { layout: "NT" });
+    return logits;
+  }
+
+  /** Records the forward pass; returns logits [B·T, vocab] and the saved activations. */
+  forward(
+    rec: CommandRecorder,
+    arena: Arena,
+    batch: DeviceBatch,
+  ): { readonly logits: Tensor; readonly saved: ForwardSaved } {
+    const { x, vision } = this.#inputEmbeddings(rec, arena, batch);
+    const decoded = this.decode(rec, arena, batch.decoder, x);
     return {
-      logits,
-      saved: { batch, layers, ...(vision ? { vision } : {}), xFinal: x, normed, rstdFinal },
+      logits: this.head(rec, arena, decoded.normed),
+      saved: { batch, ...decoded, ...(vision ? { vision } : {}) },
     };
+  }
+
+  /**
+   * Records a prompt pass that fills `cache` (its rows = this batch's rows) and returns the
+   * hidden state [B·T, H] after the final norm, for the caller to pick rows from.
+   */
+  prefill(rec: CommandRecorder, arena: Arena, batch: DeviceBatch, cache: DecoderCache): Tensor {
+    const { x } = this.#inputEmbeddings(rec, arena, batch);
+    return this.decode(rec, arena, { ...batch.decoder, cache }, x).normed;
   }
 
   /** Records the backward pass for dlogits [B·T, vocab]; accumulates every parameter gradient. */
