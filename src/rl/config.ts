@@ -421,3 +421,70 @@ export const loadGrpoConfig = Effect.fn("loadGrpoConfig")(function* (options: {
   layers.push({ kind: "overrides", overrides: options.overrides });
   return yield* Effect.fromResult(resolveGrpoConfig(options.preset, layers));
 });
+
+/** Command-line arguments sorted into the config loader's inputs and everything else. */
+export interface GrpoConfigArgs {
+  readonly preset: GrpoPresetName;
+  readonly file: string | undefined;
+  /** Dotted `--a.b=value` overrides, in order. */
+  readonly overrides: ReadonlyArray<string>;
+  /** Arguments that are not configuration (left for the command's own flags). */
+  readonly rest: ReadonlyArray<string>;
+}
+
+/**
+ * Picks `--preset=NAME` (default `defaultPreset`), `--config=FILE` and every dotted
+ * `--section.key=value` out of a command line; `--preset NAME` and `--config FILE` also work.
+ * An unknown preset is a `ConfigValueInvalid` on the key `preset`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Result } from "effect";
+ * import { splitGrpoConfigArgs } from "./config.ts";
+ * const r = splitGrpoConfigArgs(["--preset=paper", "--rollout.n=4", "--out=runs/a"], "tiny");
+ * assert.ok(Result.isSuccess(r));
+ * assert.deepEqual(r.success.overrides, ["--rollout.n=4"]);
+ * assert.deepEqual(r.success.rest, ["--out=runs/a"]);
+ * ```
+ */
+export const splitGrpoConfigArgs = (
+  args: ReadonlyArray<string>,
+  defaultPreset: GrpoPresetName,
+): Result.Result<GrpoConfigArgs, ConfigValueInvalid> => {
+  let preset: string = defaultPreset;
+  let file: string | undefined;
+  const overrides: Array<string> = [];
+  const rest: Array<string> = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const flag = /^--(preset|config)(?:=(.*))?$/.exec(arg);
+    if (flag !== null) {
+      const value = flag[2] ?? args[++i];
+      if (value === undefined || value === "") {
+        return Result.fail(
+          new ConfigValueInvalid({
+            key: flag[1]!,
+            value: "",
+            source: `command line ${arg}`,
+            reason: "expects a value",
+          }),
+        );
+      }
+      if (flag[1] === "preset") preset = value;
+      else file = value;
+    } else if (/^--[A-Za-z]+\.[A-Za-z.]+(=|$)/.test(arg)) overrides.push(arg);
+    else rest.push(arg);
+  }
+  if (!(GRPO_PRESET_NAMES as ReadonlyArray<string>).includes(preset)) {
+    return Result.fail(
+      new ConfigValueInvalid({
+        key: "preset",
+        value: preset,
+        source: "command line",
+        reason: `expected one of ${GRPO_PRESET_NAMES.join(", ")}`,
+      }),
+    );
+  }
+  return Result.succeed({ preset: preset as GrpoPresetName, file, overrides, rest });
+};

@@ -49,6 +49,8 @@ export interface GrpoLossResult {
   readonly policyLoss: number;
   /** agg(k), before multiplying by klCoef (0 when KL is off). */
   readonly klLoss: number;
+  /** [B, T] unweighted per-token loss L_pg + klCoef · k; 0 on padded slots. */
+  readonly tokenLosses: Float64Array;
   /** [B, T] ∂loss/∂logp; 0 on padded slots. */
   readonly gradLogp: Float64Array;
   readonly statistics: UpdateStatistics;
@@ -98,6 +100,7 @@ export const grpoLoss = (
   }
   const n = mask.values.length;
   const gradLogp = new Float64Array(n);
+  const tokenLosses = new Float64Array(n);
   const ratios = new Float64Array(n).fill(1);
   const kl = useKl ? new Float64Array(n) : undefined;
   const branches = new Array<ClipBranch>(n).fill("none");
@@ -111,18 +114,22 @@ export const grpoLoss = (
     const w = weights[k]!;
     policyLoss += w * pg.loss;
     let grad = pg.gradLogp;
+    let tokenLoss = pg.loss;
     if (kl !== undefined && refLogp !== undefined) {
       const term = tokenKl(options.klEstimator, logp.values[k]!, refLogp.values[k]!);
       kl[k] = term.value;
       klLoss += w * term.value;
       grad += options.klCoef * term.gradLogp;
+      tokenLoss += options.klCoef * term.value;
     }
+    tokenLosses[k] = tokenLoss;
     gradLogp[k] = w * grad;
   }
   return {
     loss: policyLoss + options.klCoef * klLoss,
     policyLoss,
     klLoss,
+    tokenLosses,
     gradLogp,
     statistics: summarizeTokens(mask, { branches, ratios, kl, entropy: inputs.entropy }),
   };

@@ -8,11 +8,12 @@ import {
   grpoConfigKeys,
   loadGrpoConfig,
   resolveGrpoConfig,
+  splitGrpoConfigArgs,
 } from "../../src/rl/config.ts";
 
 const overrides = (...o: Array<string>) => [{ kind: "overrides" as const, overrides: o }];
 
-const failureOf = (r: ReturnType<typeof resolveGrpoConfig>) => {
+const failureOf = <E>(r: Result.Result<unknown, E>): E => {
   assert.ok(Result.isFailure(r), "expected a failure");
   return r.failure;
 };
@@ -161,4 +162,23 @@ Deno.test("loadGrpoConfig fails with ConfigFileError for a missing or malformed 
   }
   assert.equal(new ConfigFileError({ path: "x", reason: "y" }).message, "config file x: y");
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("splitGrpoConfigArgs separates preset, config file, dotted overrides and other flags", () => {
+  const r = splitGrpoConfigArgs(
+    ["--preset", "paper", "--config=run.json", "--actor.lr=1e-5", "--out", "runs/x", "--rollout.n"],
+    "tiny",
+  );
+  assert.ok(Result.isSuccess(r));
+  assert.equal(r.success.preset, "paper");
+  assert.equal(r.success.file, "run.json");
+  assert.deepEqual(r.success.overrides, ["--actor.lr=1e-5", "--rollout.n"]);
+  assert.deepEqual(r.success.rest, ["--out", "runs/x"]);
+});
+
+Deno.test("splitGrpoConfigArgs rejects an unknown preset and a flag without its value", () => {
+  const bad = failureOf(splitGrpoConfigArgs(["--preset=huge"], "tiny"));
+  assert.equal(bad.key, "preset");
+  assert.match(bad.reason, /paper, tiny/);
+  assert.equal(failureOf(splitGrpoConfigArgs(["--config"], "tiny")).key, "config");
 });

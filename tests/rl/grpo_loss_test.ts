@@ -46,6 +46,11 @@ Deno.test("grpoLoss sums token-mean policy loss and 0.01 × token-mean k3 by han
   const kls = [0, 1, 3, 4, 5, 6].map((k) => k3(lp[k]!, rf[k]!));
   close(r.klLoss, kls.reduce((s, v) => s + v, 0) / 6);
   close(r.loss, r.policyLoss + 0.01 * r.klLoss);
+  const pg = [-1.1, -1.3, 0, 0.8, 2, 3, -0.45, 0, 0];
+  r.tokenLosses.forEach((t, k) => {
+    const expected = inputs.mask.values[k] === 0 ? 0 : pg[k]! + 0.01 * k3(lp[k]!, rf[k]!);
+    close(t, expected);
+  });
 });
 
 Deno.test("grpoLoss reports clip fractions, ratio range, KL and entropy means over real tokens", () => {
