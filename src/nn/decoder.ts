@@ -11,7 +11,7 @@
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
 import { attentionBackward, attentionForward, type AttentionMask } from "../gpu/ops/attention.ts";
-import { add, swigluBackward, swigluForward } from "../gpu/ops/residual.ts";
+import { add, swigluBackward, swigluForward } from "../gpu/ops/elementwise.ts";
 import { rmsNormBackward, rmsNormForward } from "../gpu/ops/rmsnorm.ts";
 import { applyRotary } from "../gpu/ops/rope.ts";
 import { moveRows } from "../gpu/ops/rows.ts";

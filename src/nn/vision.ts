@@ -14,7 +14,7 @@
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
 import { attentionBackward, attentionForward } from "../gpu/ops/attention.ts";
-import { add, swigluBackward, swigluForward } from "../gpu/ops/residual.ts";
+import { add, swigluBackward, swigluForward } from "../gpu/ops/elementwise.ts";
 import { geluBackward, geluForward } from "../gpu/ops/gelu.ts";
 import { rmsNormBackward, rmsNormForward } from "../gpu/ops/rmsnorm.ts";
 import { applyRotary } from "../gpu/ops/rope.ts";
