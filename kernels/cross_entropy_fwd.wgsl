@@ -1,6 +1,6 @@
 // Softmax statistics of logit rows and the mean cross-entropy, two variants by define:
 //
-//   ROW_STATS  one workgroup per row of logits [rows, V], with z = logits / temperature:
+//   ROW_STATS  TPR invocations per row of logits [rows, V], with z = logits / temperature:
 //                lse[n]     = log Σ_v exp(z[n, v])
 //                logp[n]    = z[n, target[n]] − lse[n]        (0 where target = IGNORE)
 //                entropy[n] = lse[n] − Σ_v p[n, v] · z[n, v]  (Shannon entropy of softmax(z))
@@ -33,6 +33,9 @@ struct Params {
 @group(0) @binding(4) var<storage, read_write> entropy: array<f32>;   // [N]
 @group(0) @binding(5) var<uniform> params: Params;
 
+// Invocations per row (a power of two ≤ WG); 256 / TPR rows per workgroup.
+override TPR: u32 = 256u;
+
 var<workgroup> wmax: array<f32, WG>;
 var<workgroup> wsum: array<f32, WG>;
 var<workgroup> wdot: array<f32, WG>;
@@ -43,26 +46,27 @@ fn main(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
-  if (row >= params.rows) {
-    return;
-  }
+  let lane = lid % TPR;
+  let row = (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
+  let valid = row < params.rows;
   let base = row * params.vocab;
   var m = LOWEST;
   var s = 0.0;  // Σ e^(z − m)
   var t = 0.0;  // Σ e^(z − m) · z
-  for (var v = lid; v < params.vocab; v += WG) {
-    let z = logits[base + v] / params.temperature;
-    if (z > m) {
-      let a = exp(m - z);
-      s = s * a + 1.0;
-      t = t * a + z;
-      m = z;
-    } else {
-      let e = exp(z - m);
-      if (e > 0.0) {
-        s += e;
-        t = fma(e, z, t);
+  if (valid) {
+    for (var v = lane; v < params.vocab; v += TPR) {
+      let z = logits[base + v] / params.temperature;
+      if (z > m) {
+        let a = exp(m - z);
+        s = s * a + 1.0;
+        t = t * a + z;
+        m = z;
+      } else {
+        let e = exp(z - m);
+        if (e > 0.0) {
+          s += e;
+          t = fma(e, z, t);
+        }
       }
     }
   }
@@ -70,8 +74,8 @@ fn main(
   wsum[lid] = s;
   wdot[lid] = t;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       let m1 = wmax[lid];
       let m2 = wmax[lid + stride];
       let mm = max(m1, m2);
@@ -83,12 +87,12 @@ fn main(
     }
     workgroupBarrier();
   }
-  if (lid == 0u) {
+  if (valid && lane == 0u) {
     let n = params.row_base + row;
-    let total = wsum[0];
-    let row_lse = wmax[0] + log(total);
+    let total = wsum[lid];
+    let row_lse = wmax[lid] + log(total);
     lse[n] = row_lse;
-    entropy[n] = row_lse - wdot[0] / total;
+    entropy[n] = row_lse - wdot[lid] / total;
     let tgt = targets[n];
     var lp = 0.0;
     if (tgt != IGNORE) {

@@ -2,7 +2,7 @@
 //   dx[r, k] = r · (w[k]·dy[r, k] − x[r, k] · r² · mean_j(dy[r, j]·w[j]·x[r, j]))
 //   dw[j]    = Σ_r dy[r, j] · x[r, j] · r
 // Three variants of this file, chosen by define:
-//   DX          one workgroup per row, tree reduction of dy·w·x, then dx.
+//   DX          TPR invocations per row, tree reduction of dy·w·x, then dx.
 //   DW_PARTIAL  one invocation per (block of rows, column): sums its block's rows in order.
 //   DW_REDUCE   one invocation per column: sums the blocks in order into dw.
 // dw is summed without float atomics (WGSL has none) and in a fixed order, so it is deterministic.
@@ -25,6 +25,8 @@ struct Params {
 @group(0) @binding(5) var<uniform> params: Params;
 
 const WG: u32 = 256u;
+// Invocations per row (a power of two ≤ WG); 256 / TPR rows per workgroup, as in the forward.
+override TPR: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
@@ -33,26 +35,30 @@ fn main(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
-  if (row >= params.rows) {
-    return;
-  }
+  let lane = lid % TPR;
+  let row = (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
+  let valid = row < params.rows;
   let base = row * params.dim;
   var dot = 0.0;
-  for (var j = lid; j < params.dim; j += WG) {
-    dot = fma(dy[base + j] * w[j], x[base + j], dot);
+  if (valid) {
+    for (var j = lane; j < params.dim; j += TPR) {
+      dot = fma(dy[base + j] * w[j], x[base + j], dot);
+    }
   }
   partial[lid] = dot;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       partial[lid] += partial[lid + stride];
     }
     workgroupBarrier();
   }
+  if (!valid) {
+    return;
+  }
   let r = rstd[row];
-  let c = r * r * partial[0] / f32(params.dim);
-  for (var j = lid; j < params.dim; j += WG) {
+  let c = r * r * partial[lid - lane] / f32(params.dim);
+  for (var j = lane; j < params.dim; j += TPR) {
     dx[base + j] = r * (w[j] * dy[base + j] - x[base + j] * c);
   }
 }

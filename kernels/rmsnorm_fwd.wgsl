@@ -1,7 +1,9 @@
 // RMSNorm forward over the last axis (Qwen2RMSNorm, in f32):
 //   y[r, j] = x[r, j] · rstd[r] · w[j],   rstd[r] = 1 / sqrt(mean_j x[r, j]² + eps)
-// One workgroup per row: each invocation sums the squares of a strided slice of the row (adjacent
-// invocations read adjacent elements), then a workgroup tree reduction. rstd is saved for the
+// TPR invocations per row (a power of two, 256 / TPR rows per workgroup): each sums the squares of
+// a strided slice of its row (adjacent invocations read adjacent elements), then a tree reduction
+// within the row's TPR slots of workgroup memory. Short rows use few invocations each, so a
+// workgroup is not mostly idle and there are fewer barriers per row. rstd is saved for the
 // backward pass so it need not recompute the reduction.
 
 struct Params {
@@ -17,6 +19,8 @@ struct Params {
 @group(0) @binding(4) var<uniform> params: Params;
 
 const WG: u32 = 256u;
+// Invocations per row: a power of two ≤ WG.
+override TPR: u32 = 256u;
 var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
@@ -25,29 +29,33 @@ fn main(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
-  if (row >= params.rows) {
-    return;
-  }
+  let lane = lid % TPR;
+  let row = (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
+  let valid = row < params.rows;
   let base = row * params.dim;
   var sumsq = 0.0;
-  for (var j = lid; j < params.dim; j += WG) {
-    let v = x[base + j];
-    sumsq = fma(v, v, sumsq);
+  if (valid) {
+    for (var j = lane; j < params.dim; j += TPR) {
+      let v = x[base + j];
+      sumsq = fma(v, v, sumsq);
+    }
   }
   partial[lid] = sumsq;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       partial[lid] += partial[lid + stride];
     }
     workgroupBarrier();
   }
-  let r = inverseSqrt(partial[0] / f32(params.dim) + params.eps);
-  for (var j = lid; j < params.dim; j += WG) {
+  if (!valid) {
+    return;
+  }
+  let r = inverseSqrt(partial[lid - lane] / f32(params.dim) + params.eps);
+  for (var j = lane; j < params.dim; j += TPR) {
     y[base + j] = x[base + j] * r * w[j];
   }
-  if (lid == 0u) {
+  if (lane == 0u) {
     rstd[row] = r;
   }
 }

@@ -69,8 +69,12 @@ const runAll = async (
   return { lse: gl!, logp: gp!, entropy: ge!, summary: gs!, dce: gce!, dlp: glp! };
 };
 
+// Rows packed several per workgroup (300 rows of 50: 1 invocation per row, 256 rows per
+// workgroup; 70 rows of 200: 4 per row, 64 rows per workgroup), and long rows.
 const cases = [
   { rows: 1, vocab: 1, temperature: 1 },
+  { rows: 300, vocab: 50, temperature: 1 },
+  { rows: 70, vocab: 200, temperature: 0.9 },
   { rows: 5, vocab: 7, temperature: 0.7 },
   { rows: 6, vocab: 300, temperature: 1 },
   { rows: 3, vocab: 1000, temperature: 1.3 },

@@ -12,6 +12,7 @@ import type { CommandRecorder } from "../recorder.ts";
 import { expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import { rowChunks } from "./row_chunks.ts";
+import { threadsPerRow } from "./row_reduce.ts";
 
 /** Target id of a row that takes no part in the loss (the u32 image of PyTorch's −100). */
 export const IGNORE_INDEX = 0xffffffff;
@@ -78,15 +79,17 @@ export const tokenLogProbs = (
   expectShape(op, "lse", out.lse, [rows]);
   expectShape(op, "logp", out.logp, [rows]);
   expectShape(op, "entropy", out.entropy, [rows]);
+  const tpr = threadsPerRow(vocab);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "cross_entropy_fwd.wgsl",
     defines: { ROW_STATS: true },
+    constants: { TPR: tpr },
   });
   for (const block of blocksOf(rec, op, logits)) {
     rec.dispatch(
       pipeline,
       [block.view, targets, out.lse, out.logp, out.entropy],
-      grid1d(block.rows, 1),
+      grid1d(block.rows, 256 / tpr),
       packParams([{ u32: block.rows }, { u32: vocab }, { u32: block.first }, {
         f32: temperature,
       }]),

@@ -8,6 +8,7 @@ import { ShapeMismatch } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import { expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { threadsPerRow } from "./row_reduce.ts";
 
 /** Rows summed per block in the first stage of the weight gradient. */
 const DW_ROWS_PER_BLOCK = 64;
@@ -43,11 +44,15 @@ export const rmsNormForward = (rec: CommandRecorder, t: RmsNormForward, eps: num
   expectShape(op, "y", t.y, t.x.shape);
   expectShape(op, "rstd", t.rstd, [rows]);
   expectShape(op, "x", t.x, t.x.shape);
-  const pipeline = rec.runtime.pipelines.get({ kernel: "rmsnorm_fwd.wgsl" });
+  const tpr = threadsPerRow(dim);
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "rmsnorm_fwd.wgsl",
+    constants: { TPR: tpr },
+  });
   rec.dispatch(
     pipeline,
     [t.x, t.weight, t.y, t.rstd],
-    grid1d(rows, 1),
+    grid1d(rows, 256 / tpr),
     packParams([{ u32: rows }, { u32: dim }, { f32: eps }]),
   );
 };
@@ -88,10 +93,11 @@ export const rmsNormBackward = (
   expectShape(op, "dx", t.dx, t.x.shape);
   expectShape(op, "dweight", t.dweight, [dim]);
   const pipelines = rec.runtime.pipelines;
+  const tpr = threadsPerRow(dim);
   rec.dispatch(
-    pipelines.get({ kernel: "rmsnorm_bwd.wgsl", defines: { DX: true } }),
+    pipelines.get({ kernel: "rmsnorm_bwd.wgsl", defines: { DX: true }, constants: { TPR: tpr } }),
     [t.x, t.weight, t.dy, t.rstd, t.dx],
-    grid1d(rows, 1),
+    grid1d(rows, 256 / tpr),
     packParams([{ u32: rows }, { u32: dim }, { u32: 0 }, { u32: 0 }]),
   );
   const blockCount = Math.max(1, Math.ceil(rows / DW_ROWS_PER_BLOCK));

@@ -1,0 +1,213 @@
+/**
+ * Memory-bound kernels of the model: RMSNorm, rotary embeddings, embedding gather/scatter,
+ * cross-entropy, sampling. One row per op and shape, timed by GPU timestamps; the note gives the
+ * effective bandwidth (bytes the op must move at least, divided by its time).
+ *
+ * Shapes: the tiny preset (hidden 128, 4 heads × 32, vocab 1024) at 8 rollouts × 300 tokens =
+ * 2400 rows, and Qwen2.5-VL-3B's vocabulary (151,936) for the loss and the sampler at a few rows.
+ *
+ * @module
+ */
+import { Arena } from "../src/gpu/buffer_pool.ts";
+import {
+  crossEntropyBackward,
+  crossEntropyForward,
+  tokenLogProbs,
+} from "../src/gpu/ops/cross_entropy.ts";
+import { embeddingBackward, embeddingForward } from "../src/gpu/ops/embedding.ts";
+import { rmsNormBackward, rmsNormForward } from "../src/gpu/ops/rmsnorm.ts";
+import { applyRotary } from "../src/gpu/ops/rope.ts";
+import { textRotaryTable } from "../src/gpu/ops/rope_tables.ts";
+import { sampleTokens } from "../src/gpu/ops/sample.ts";
+import type { CommandRecorder } from "../src/gpu/recorder.ts";
+import type { GpuRuntime } from "../src/gpu/runtime.ts";
+import type { Tensor } from "../src/gpu/tensor.ts";
+import { type BenchContext, type BenchRow, type BenchSection, OURS, timeGpu } from "./lib.ts";
+
+const SECTION = "misc";
+
+/** A tensor of uniform values in [-scale, scale) from a fixed LCG (contents only need variety). */
+const filled = (rt: GpuRuntime, shape: number[], scale = 1): Tensor => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = new Float32Array(n);
+  let s = 12345;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32 * 2 - 1) * scale;
+  }
+  return rt.createTensor(shape, "f32", data);
+};
+
+const ids = (rt: GpuRuntime, n: number, vocab: number): Tensor =>
+  rt.createTensor([n], "u32", Uint32Array.from({ length: n }, (_, i) => (i * 7919) % vocab));
+
+interface Case {
+  readonly name: string;
+  /** Bytes the op reads and writes at minimum. */
+  readonly bytes: number;
+  readonly record: (rec: CommandRecorder) => void;
+}
+
+const cases = (rt: GpuRuntime, arena: Arena, quick: boolean): Case[] => {
+  const rows = 2400, hidden = 128, heads = 4, headDim = 32, vocab = 1024;
+  const x = filled(rt, [rows, hidden]);
+  const w = filled(rt, [hidden]);
+  const y = rt.createTensor([rows, hidden]);
+  const rstd = rt.createTensor([rows]);
+  const dx = rt.createTensor([rows, hidden]);
+  const dw = rt.createTensor([hidden]);
+  const q = filled(rt, [8, 300, heads, headDim]);
+  const table = rt.createTensor(
+    [1, 300, headDim / 2, 2],
+    "f32",
+    textRotaryTable(Array.from({ length: 300 }, (_, t) => t), headDim, 10000),
+  );
+  const tokenIds = ids(rt, rows, vocab);
+  const embTable = filled(rt, [vocab, hidden]);
+  const dTable = rt.createTensor([vocab, hidden]);
+  const logits = filled(rt, [rows, vocab], 4);
+  const dlogits = rt.createTensor([rows, vocab]);
+  const stats = () => ({
+    lse: rt.createTensor([rows]),
+    logp: rt.createTensor([rows]),
+    entropy: rt.createTensor([rows]),
+    summary: rt.createTensor([2]),
+  });
+  const s = stats();
+  const f = 4;
+  const list: Case[] = [
+    {
+      name: `rmsnorm fwd [${rows}, ${hidden}]`,
+      bytes: 2 * rows * hidden * f,
+      record: (rec) => rmsNormForward(rec, { x, weight: w, y, rstd }, 1e-6),
+    },
+    {
+      name: `rmsnorm bwd [${rows}, ${hidden}]`,
+      bytes: 3 * rows * hidden * f,
+      record: (rec) => {
+        rmsNormBackward(rec, arena, { x, weight: w, rstd, dy: y, dx, dweight: dw });
+        arena.reset();
+      },
+    },
+    {
+      name: `rope in place [8, 300, ${heads}, ${headDim}]`,
+      bytes: 2 * 8 * 300 * heads * headDim * f,
+      record: (rec) =>
+        applyRotary(rec, {
+          x: q,
+          layout: { batch: 8, tokens: 300, heads, headDim },
+          table,
+        }),
+    },
+    {
+      name: `embedding fwd N=${rows} [${vocab}, ${hidden}]`,
+      bytes: 2 * rows * hidden * f,
+      record: (rec) => embeddingForward(rec, tokenIds, embTable, y),
+    },
+    {
+      name: `embedding bwd N=${rows} [${vocab}, ${hidden}]`,
+      bytes: (rows + vocab) * hidden * f,
+      record: (rec) => {
+        embeddingBackward(rec, arena, { ids: tokenIds, dout: x, dtable: dTable });
+        arena.reset();
+      },
+    },
+    {
+      name: `cross-entropy fwd [${rows}, ${vocab}]`,
+      bytes: rows * vocab * f,
+      record: (rec) => crossEntropyForward(rec, logits, tokenIds, s),
+    },
+    {
+      name: `cross-entropy bwd [${rows}, ${vocab}]`,
+      bytes: 2 * rows * vocab * f,
+      record: (rec) =>
+        crossEntropyBackward(rec, {
+          logits,
+          targets: tokenIds,
+          lse: s.lse,
+          summary: s.summary,
+          dlogits,
+        }),
+    },
+  ];
+  const sampleRows = 8;
+  const sampled = {
+    tokens: rt.createTensor([sampleRows], "u32"),
+    logp: rt.createTensor([sampleRows]),
+    logpRaw: rt.createTensor([sampleRows]),
+  };
+  const tinyLogits = filled(rt, [sampleRows, vocab], 4);
+  list.push(
+    {
+      name: `sample T=1 top-p 0.9 [${sampleRows}, ${vocab}]`,
+      bytes: sampleRows * vocab * f,
+      record: (rec) =>
+        sampleTokens(rec, tinyLogits, sampled, { temperature: 1, topP: 0.9, seed: 1, step: 0 }),
+    },
+    {
+      name: `sample T=1 no top-p [${sampleRows}, ${vocab}]`,
+      bytes: sampleRows * vocab * f,
+      record: (rec) => sampleTokens(rec, tinyLogits, sampled, { temperature: 1, seed: 1, step: 0 }),
+    },
+  );
+  if (!quick) {
+    const qwenVocab = 151936, qwenRows = 16;
+    const big = filled(rt, [qwenRows, qwenVocab], 8);
+    const bigTargets = ids(rt, qwenRows, qwenVocab);
+    const bigStats = {
+      lse: rt.createTensor([qwenRows]),
+      logp: rt.createTensor([qwenRows]),
+      entropy: rt.createTensor([qwenRows]),
+    };
+    const bigSampled = {
+      tokens: rt.createTensor([qwenRows], "u32"),
+      logp: rt.createTensor([qwenRows]),
+      logpRaw: rt.createTensor([qwenRows]),
+    };
+    list.push(
+      {
+        name: `token log-probs [${qwenRows}, ${qwenVocab}]`,
+        bytes: qwenRows * qwenVocab * f,
+        record: (rec) => tokenLogProbs(rec, big, bigTargets, bigStats),
+      },
+      {
+        name: `sample T=1 top-p 0.9 [${qwenRows}, ${qwenVocab}]`,
+        bytes: qwenRows * qwenVocab * f,
+        record: (rec) =>
+          sampleTokens(rec, big, bigSampled, { temperature: 1, topP: 0.9, seed: 1, step: 0 }),
+      },
+      {
+        name: `argmax [${qwenRows}, ${qwenVocab}]`,
+        bytes: qwenRows * qwenVocab * f,
+        record: (rec) => sampleTokens(rec, big, bigSampled, { temperature: 0, seed: 1, step: 0 }),
+      },
+    );
+  }
+  return list;
+};
+
+/** The misc-kernel section of `deno task bench`. */
+export const section: BenchSection = {
+  name: SECTION,
+  async run(ctx: BenchContext): Promise<BenchRow[]> {
+    const arena = new Arena(ctx.rt.pool);
+    const rows: BenchRow[] = [];
+    for (const c of cases(ctx.rt, arena, ctx.quick)) {
+      const { ms, timing } = await timeGpu(ctx.rt, c.record, {
+        warmup: 1,
+        reps: ctx.quick ? 3 : 7,
+      });
+      const gbps = c.bytes / (ms * 1e6);
+      ctx.log(`${c.name}: ${ms.toFixed(3)} ms, ${gbps.toFixed(2)} GB/s`);
+      rows.push({
+        section: SECTION,
+        case: c.name,
+        engine: OURS,
+        ms,
+        timing,
+        note: `${gbps.toFixed(2)} GB/s effective (${(c.bytes / 1e6).toFixed(1)} MB moved)`,
+      });
+    }
+    return rows;
+  },
+};
