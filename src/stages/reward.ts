@@ -306,18 +306,22 @@ export const scoreParsed = (
   };
 };
 
-/** Ground-truth strings repeat for every rollout of a prompt: parse each once (bounded memo). */
-const groundTruthMemo = new Map<string, ParsedResponse>();
-const GROUND_TRUTH_MEMO_LIMIT = 4096;
-const parseGroundTruth = (text: string): ParsedResponse => {
-  let parsed = groundTruthMemo.get(text);
-  if (parsed === undefined) {
-    parsed = parseResponse(text);
-    if (groundTruthMemo.size >= GROUND_TRUTH_MEMO_LIMIT) groundTruthMemo.clear();
-    groundTruthMemo.set(text, parsed);
-  }
-  return parsed;
+/** Ground truths and prompts repeat for every rollout of a prompt: read each once. */
+const PER_PROMPT_MEMO_LIMIT = 4096;
+const memoisePerPrompt = <A>(read: (text: string) => A): (text: string) => A => {
+  const memo = new Map<string, A>();
+  return (text) => {
+    let value = memo.get(text);
+    if (value === undefined) {
+      value = read(text);
+      if (memo.size >= PER_PROMPT_MEMO_LIMIT) memo.clear();
+      memo.set(text, value);
+    }
+    return value;
+  };
 };
+const parseGroundTruth = memoisePerPrompt(parseResponse);
+const imageSizeOfProblem = memoisePerPrompt(imageSizeFromProblem);
 
 /**
  * The reward of one response for a known image size.
@@ -374,7 +378,7 @@ export const spatialThinkerReward = (
   input: { readonly response: string; readonly groundTruth: string; readonly problem: string },
   config: RewardConfig = SPATIAL_THINKER,
 ): RewardBreakdown => {
-  const size = imageSizeFromProblem(input.problem);
+  const size = imageSizeOfProblem(input.problem);
   if (Result.isFailure(size)) throw size.failure;
   return spatialThinkerRewardForSize({ ...input, ...size.success }, config);
 };

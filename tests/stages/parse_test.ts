@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
-import { Effect } from "effect";
+import { Effect, Schema } from "effect";
+import { Box } from "../../src/domain/box.ts";
 import type { FormatRule } from "../../src/domain/response.ts";
-import { hasThinkAnswerLayout, Parser, parseResponse, readTag } from "../../src/stages/parse.ts";
+import { ObjectId } from "../../src/domain/scene_graph.ts";
+import {
+  hasThinkAnswerLayout,
+  Parser,
+  parseResponse,
+  passesItemRules,
+  readTag,
+} from "../../src/stages/parse.ts";
 import { GROUND_TRUTH_SCENE, groundTruthString, responseString, seededRandom } from "./fixtures.ts";
 
 const rulesOf = (text: string): FormatRule[] => parseResponse(text).failures.map((f) => f.rule);
@@ -182,4 +190,64 @@ Deno.test("the Parser service parses like parseResponse", async () => {
   });
   const parsed = await Effect.runPromise(Effect.provide(program, Parser.layer));
   assert.deepEqual(parsed, parseResponse(text));
+});
+
+/** The item rules restated independently: decode with excess keys as errors, relations open. */
+const ReferenceScene = Schema.StructWithRest(
+  Schema.Struct({
+    objects: Schema.optionalKey(Schema.Array(Schema.Struct({ id: ObjectId, bbox: Box }))),
+    relationships: Schema.optionalKey(Schema.Array(Schema.StructWithRest(
+      Schema.Struct({ subject: ObjectId, predicate: Schema.String, object: ObjectId }),
+      [Schema.Record(Schema.String, Schema.Unknown)],
+    ))),
+  }),
+  [Schema.Record(Schema.String, Schema.Unknown)],
+);
+const referenceVerdict = (json: unknown) =>
+  Schema.decodeUnknownResult(ReferenceScene, { onExcessProperty: "error" })(json)._tag ===
+    "Success";
+
+Deno.test("the fast item-rule check agrees with a full Schema decode on random scene values", () => {
+  const random = seededRandom(5);
+  const pick = <T>(items: ReadonlyArray<T>): T => items[Math.floor(random() * items.length)]!;
+  const values = [1, -2.5, "3", null, true, [], {}, "cube.1", "a b.1", 1e308];
+  const box = () =>
+    Array.from(
+      { length: pick([3, 4, 4, 4, 5]) },
+      () => random() < 0.9 ? random() * 100 : pick(values),
+    );
+  const object = () => {
+    const o: Record<string, unknown> = { id: pick(["cube.1", "ball.2", "x", 7]), bbox: box() };
+    if (random() < 0.15) o[pick(["score", "label", "id", "bbox"])] = pick(values);
+    if (random() < 0.1) delete o[pick(["id", "bbox"])];
+    return random() < 0.05 ? pick(values) : o;
+  };
+  const relation = () => {
+    const r: Record<string, unknown> = {
+      subject: pick(["cube.1", "ball 2", 3]),
+      predicate: pick(["on", 4, "left of"]),
+      object: pick(["ball.2", "cube.1", null]),
+    };
+    if (random() < 0.2) r.extra = pick(values);
+    if (random() < 0.1) delete r[pick(["subject", "predicate", "object"])];
+    return r;
+  };
+  let accepted = 0;
+  for (let trial = 0; trial < 3000; trial++) {
+    const scene: Record<string, unknown> = {};
+    if (random() < 0.9) {
+      scene.objects = random() < 0.05
+        ? pick(values)
+        : Array.from({ length: Math.floor(random() * 4) }, object);
+    }
+    if (random() < 0.7) {
+      scene.relationships = random() < 0.05
+        ? pick(values)
+        : Array.from({ length: Math.floor(random() * 3) }, relation);
+    }
+    const json = JSON.parse(JSON.stringify(scene));
+    assert.equal(passesItemRules(json), referenceVerdict(json), JSON.stringify(json));
+    if (referenceVerdict(json)) accepted++;
+  }
+  assert.ok(accepted > 300 && accepted < 2700, `both verdicts occur (${accepted} accepted)`);
 });
