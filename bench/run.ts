@@ -20,9 +20,10 @@ import {
   writeResults,
 } from "./lib.ts";
 import { section as matmul } from "./matmul_bench.ts";
+import { section as misc } from "./misc_bench.ts";
 
 /** Every section, in run order. */
-const SECTIONS: ReadonlyArray<BenchSection> = [matmul];
+const SECTIONS: ReadonlyArray<BenchSection> = [matmul, misc];
 
 const flag = (name: string): string | undefined =>
   Deno.args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split("=")[1];

@@ -3,10 +3,10 @@
 //   sample_tokens  temperature + top-p (nucleus) sampling with a counter-based RNG:
 //     1. m = max logit, sums of exp for the raw logits and for z = logits / temperature.
 //     2. Nucleus without sorting: the kept set is {v : z_v ≥ θ} with θ the largest logit value
-//        whose upper set still holds top_p of the mass. θ is found by binary search over the
-//        order-preserving u32 keys of f32 values (32 halvings of the key range, each one pass
-//        counting the mass above the candidate), so θ is exactly one of the row's values. Ties at
-//        θ are all kept. top_p ≥ 1 skips the search.
+//        whose upper set still holds top_p of the mass. θ is found by an 8-ary search over the
+//        order-preserving u32 keys of f32 values (11 passes, each measuring the mass above 7
+//        candidate keys), so θ is exactly one of the row's values. Ties at θ are all kept.
+//        top_p ≥ 1 skips the search.
 //     3. u ∈ [0, 1) from Philox-4x32-10 with key (seed_lo, seed_hi) and counter (row_offset + row, step, 0, 0):
 //        the same seed and counters give the same u on every device. The kept mass is split into
 //        256 contiguous segments; a serial scan of the segment sums finds the segment holding
@@ -41,6 +41,7 @@ const LOWEST: f32 = -3.4028234663852886e38;
 
 var<workgroup> red_f: array<f32, WG>;
 var<workgroup> red_u: array<u32, WG>;
+var<workgroup> red_v: array<vec4<f32>, WG>;
 var<workgroup> chosen_segment: u32;
 var<workgroup> chosen_offset: f32;
 var<workgroup> chosen_token: u32;
@@ -69,6 +70,20 @@ fn reduce_sum(lid: u32, value: f32) -> f32 {
     workgroupBarrier();
   }
   let result = red_f[0];
+  workgroupBarrier();
+  return result;
+}
+
+fn reduce_sum4(lid: u32, value: vec4<f32>) -> vec4<f32> {
+  red_v[lid] = value;
+  workgroupBarrier();
+  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
+    if (lid < stride) {
+      red_v[lid] += red_v[lid + stride];
+    }
+    workgroupBarrier();
+  }
+  let result = red_v[0];
   workgroupBarrier();
   return result;
 }
@@ -141,24 +156,46 @@ fn sample_tokens(
   let sum_raw = reduce_sum(lid, s_raw);
   let sum_z = reduce_sum(lid, s_z);
 
-  // Nucleus threshold: the largest key whose upper set holds ≥ top_p of the mass.
+  // Nucleus threshold: the largest key whose upper set holds ≥ top_p of the mass. An 8-ary
+  // search: each pass measures the mass above 7 evenly spaced candidate keys at once and keeps
+  // the eighth of [lo, hi] that holds the answer, so 11 passes cover the 2³² keys.
   var lo = 0u;
   if (params.top_p < 1.0) {
     let wanted = params.top_p * sum_z;
     var hi = key_of(m_z);
-    for (var it = 0u; it < 32u; it++) {
-      let mid = lo + (hi - lo + 1u) / 2u;
-      var mass = 0.0;
+    for (var it = 0u; it < 11u; it++) {
+      let span = hi - lo;
+      let q = span / 8u;
+      let r = span % 8u;
+      let c_lo = vec4<u32>(lo) + vec4<u32>(1u, 2u, 3u, 4u) * q + min(vec4<u32>(1u, 2u, 3u, 4u), vec4<u32>(r));
+      let c_hi = vec4<u32>(lo) + vec4<u32>(5u, 6u, 7u, 7u) * q + min(vec4<u32>(5u, 6u, 7u, 7u), vec4<u32>(r));
+      var a = vec4<f32>(0.0);
+      var b = vec4<f32>(0.0);
       for (var v = lid; v < vocab; v += WG) {
         let z = logits[base + v] / temperature;
-        if (key_of(z) >= mid) {
-          mass += exp(z - m_z);
+        let k = key_of(z);
+        if (k >= c_lo.x) {
+          let e = vec4<f32>(exp(z - m_z));
+          a += select(vec4<f32>(0.0), e, vec4<u32>(k) >= c_lo);
+          b += select(vec4<f32>(0.0), e, vec4<u32>(k) >= c_hi);
         }
       }
-      if (reduce_sum(lid, mass) >= wanted) {
-        lo = mid;
-      } else {
-        hi = mid - 1u;
+      let mass_lo = reduce_sum4(lid, a);
+      let mass_hi = reduce_sum4(lid, b);
+      if (span > 0u) {
+        // Masses fall as the candidate rises: take the last candidate still holding `wanted`.
+        let below = c_lo.x - 1u;
+        var new_lo = lo;
+        var new_hi = below;
+        if (mass_lo.x >= wanted) { new_lo = c_lo.x; new_hi = c_lo.y - 1u; }
+        if (mass_lo.y >= wanted) { new_lo = c_lo.y; new_hi = c_lo.z - 1u; }
+        if (mass_lo.z >= wanted) { new_lo = c_lo.z; new_hi = c_lo.w - 1u; }
+        if (mass_lo.w >= wanted) { new_lo = c_lo.w; new_hi = c_hi.x - 1u; }
+        if (mass_hi.x >= wanted) { new_lo = c_hi.x; new_hi = c_hi.y - 1u; }
+        if (mass_hi.y >= wanted) { new_lo = c_hi.y; new_hi = c_hi.z - 1u; }
+        if (mass_hi.z >= wanted) { new_lo = c_hi.z; new_hi = hi; }
+        lo = new_lo;
+        hi = new_hi;
       }
     }
   }

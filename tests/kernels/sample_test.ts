@@ -191,3 +191,45 @@ gpuTest("sampleTokens rejects bad options and mismatched outputs", (rt) => {
   );
   return Promise.resolve();
 });
+
+gpuTest("tokens tied at the nucleus threshold are all kept", async (rt) => {
+  // p ∝ e^[3, 1, 1, 1, −2]: the top token holds 0.71, so top-p 0.8 needs one of the three tied
+  // tokens; all three are kept, the last token never is.
+  const vocab = 5, draws = 600;
+  const base = [3, 1, 1, 1, -2];
+  const logits = new Float32Array(draws * vocab);
+  for (let n = 0; n < draws; n++) logits.set(base, n * vocab);
+  const { tokens } = await sample(rt, logits, vocab, {
+    temperature: 1,
+    topP: 0.8,
+    seed: 5,
+    step: 0,
+  });
+  const counts = [0, 0, 0, 0, 0];
+  for (const t of tokens) counts[t]!++;
+  assert.equal(counts[4], 0);
+  assert.ok(counts.slice(1, 4).every((c) => c > 20), `tied tokens drawn ${counts}`);
+});
+
+gpuTest("sampling logits split into row blocks gives the same tokens", async (rt) => {
+  const vocab = 64, rows = 21;
+  const logits = Float32Array.from(randomArray(rows * vocab, seededRandom(31), 3));
+  const options = { temperature: 0.9, topP: 0.9, seed: 8, step: 4 };
+  const whole = await sample(rt, logits, vocab, options);
+  // A runtime that claims 4 rows per binding: 6 blocks, the last one partial.
+  const small = Object.create(rt, { maxBindingBytes: { get: () => 4 * vocab * 4 } });
+  const tl = rt.createTensor([rows, vocab], "f32", logits);
+  const out = {
+    tokens: rt.createTensor([rows], "u32"),
+    logp: rt.createTensor([rows]),
+    logpRaw: rt.createTensor([rows]),
+  };
+  const rec = new CommandRecorder(small);
+  sampleTokens(rec, tl, out, options);
+  assert.equal(rec.dispatchCount, Math.ceil(rows / 4));
+  rec.read(out.tokens);
+  rec.read(out.logp);
+  const [tokens, logp] = (await rec.submit().resolve()).arrays;
+  assert.deepEqual([...tokens!], [...whole.tokens]);
+  assert.deepEqual([...logp!], [...whole.logp]);
+});

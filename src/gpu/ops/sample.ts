@@ -1,6 +1,6 @@
 /**
  * Sampling next tokens from logit rows on the GPU (kernels/sample_fwd.wgsl): temperature, top-p
- * (nucleus, found by binary search on the threshold logit instead of a sort) and greedy argmax,
+ * (nucleus, found by an 8-ary search on the threshold logit instead of a sort) and greedy argmax,
  * with a counter-based RNG (Philox-4x32-10) keyed by a seed, so one seed and the same
  * (step, row) counters give the same random numbers on every device. Token ids and their
  * log-probs stay on the GPU.
