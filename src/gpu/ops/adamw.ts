@@ -1,0 +1,93 @@
+/**
+ * The AdamW optimizer step (kernels/adamw.wgsl): one dispatch per parameter tensor (per
+ * binding-sized chunk of a larger one), with the gradient-clip scale read from the GPU buffer that
+ * `gradClipStats` (reduce.ts) wrote, so a whole optimizer step needs no readback.
+ *
+ * @module
+ */
+import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
+import type { CommandRecorder } from "../recorder.ts";
+import { expectShape, numel, type Tensor } from "../tensor.ts";
+import { grid1d, packParams } from "./dispatch.ts";
+
+/** Hyper-parameters of one AdamW step. */
+export interface AdamWOptions {
+  /** Learning rate of this step. */
+  readonly lr: number;
+  /** 1-based step count t, for the bias corrections 1 − βᵗ. */
+  readonly step: number;
+  /** Default 0.9. */
+  readonly beta1?: number;
+  /** Default 0.999. */
+  readonly beta2?: number;
+  /** Default 1e-8. */
+  readonly eps?: number;
+  /** Decoupled weight decay; default 0.01 (PyTorch's AdamW default). */
+  readonly weightDecay?: number;
+  /** Multiplies the gradient first, e.g. 1 / micro-batches for accumulated gradients; default 1. */
+  readonly gradScale?: number;
+  /** `gradClipStats` output [3]: its clip scale (index 2) multiplies the gradient. */
+  readonly clipStats?: Tensor;
+  /** Binding limit to split against; defaults to the device's. Smaller values force splitting. */
+  readonly maxBindingBytes?: number;
+}
+
+/**
+ * Records one AdamW update of `param` in place, updating the moments `m` and `v`.
+ *
+ * Shapes (f32): param, grad, m, v equal; clipStats [3].
+ */
+export const adamw = (
+  rec: CommandRecorder,
+  param: Tensor,
+  grad: Tensor,
+  m: Tensor,
+  v: Tensor,
+  options: AdamWOptions,
+): void => {
+  const op = "adamw";
+  for (const [name, t] of [["param", param], ["grad", grad], ["m", m], ["v", v]] as const) {
+    expectShape(op, name, t, param.shape, "f32");
+  }
+  if (options.clipStats !== undefined) expectShape(op, "clipStats", options.clipStats, [3]);
+  if (!Number.isInteger(options.step) || options.step < 1) {
+    throw new ShapeMismatch({ op, detail: `step must be an integer ≥ 1, got ${options.step}` });
+  }
+  const count = numel(param.shape);
+  if (count === 0) return;
+  const beta1 = options.beta1 ?? 0.9;
+  const beta2 = options.beta2 ?? 0.999;
+  const vec4 = count % 4 === 0;
+  const width = vec4 ? 4 : 1;
+  const clip = options.clipStats !== undefined;
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "adamw.wgsl",
+    defines: { VEC4: vec4, CLIP: clip },
+  });
+  const limit = options.maxBindingBytes ?? rec.runtime.maxBindingBytes;
+  const align = rec.runtime.device.limits.minStorageBufferOffsetAlignment / 4;
+  const granule = Math.max(align, width);
+  const chunk = count * 4 <= limit ? count : Math.floor(limit / 4 / granule) * granule;
+  if (chunk <= 0) throw new TensorTooLarge({ op, bytes: count * 4, limit });
+  for (let start = 0; start < count; start += chunk) {
+    const length = Math.min(chunk, count - start);
+    const view = (t: Tensor): Tensor =>
+      chunk === count ? t : { ...t, shape: [length], offset: t.offset + start * 4 };
+    const params = packParams([
+      { u32: length / width },
+      { f32: options.lr },
+      { f32: beta1 },
+      { f32: beta2 },
+      { f32: 1 - beta1 },
+      { f32: 1 - beta2 },
+      { f32: options.eps ?? 1e-8 },
+      { f32: options.weightDecay ?? 0.01 },
+      { f32: 1 / (1 - beta1 ** options.step) },
+      { f32: 1 / Math.sqrt(1 - beta2 ** options.step) },
+      { f32: options.gradScale ?? 1 },
+    ]);
+    const bindings = [view(param), view(grad), view(m), view(v)];
+    if (options.clipStats !== undefined) bindings.push(options.clipStats);
+    rec.dispatch(pipeline, bindings, grid1d(length / width, 256), params);
+  }
+};
