@@ -212,7 +212,9 @@ export class Tokenizer {
   }
 
   /**
-   * Decodes ids to text; bytes that are not valid UTF-8 become U+FFFD.
+   * Decodes ids to text; bytes that are not valid UTF-8 become U+FFFD. Ids with no token (the
+   * unused ids between the learned vocabulary and the special tokens, which a model can still
+   * sample) decode to nothing, as in Hugging Face.
    *
    * @example
    * ```ts
@@ -229,6 +231,7 @@ export class Tokenizer {
     for (const id of ids) {
       if (options.skipSpecialTokens === true && this.#added.get(id)?.special === true) continue;
       const bytes = this.#bytesOf(id);
+      if (bytes === undefined) continue;
       chunks.push(bytes);
       length += bytes.length;
     }
@@ -242,12 +245,12 @@ export class Tokenizer {
     return new TextDecoder("utf-8", { ignoreBOM: true }).decode(all);
   }
 
-  /** The bytes a token id decodes to, computed once per id. */
-  #bytesOf(id: number): Uint8Array {
+  /** The bytes a token id decodes to (computed once per id), `undefined` for an unused id. */
+  #bytesOf(id: number): Uint8Array | undefined {
     let bytes = this.#idBytes[id];
     if (bytes === undefined) {
       const token = this.#added.get(id)?.content ?? this.#idToToken[id];
-      if (token === undefined) throw new RangeError(`token id ${id} is not in the vocabulary`);
+      if (token === undefined) return undefined;
       // Added tokens spelled outside the byte alphabet decode as their UTF-8 text (as HF does).
       bytes = fromByteLevel(token) ?? new TextEncoder().encode(token);
       this.#idBytes[id] = bytes;
