@@ -24,7 +24,7 @@ import { Context, Effect, Layer, Result, Schema } from "effect";
 import { ImageSize, ImageSizeMissing } from "../domain/image_size.ts";
 import type { Grounding } from "../domain/grounding.ts";
 import type { FormatRule, ParsedResponse } from "../domain/response.ts";
-import { EMPTY_SCENE } from "../domain/scene_graph.ts";
+import { EMPTY_SCENE, type SceneGraph } from "../domain/scene_graph.ts";
 import { type RewardBreakdown, RewardWeights } from "../domain/reward.ts";
 import { defaultLabelSimilarity, type LabelSimilarity } from "../text/label_similarity.ts";
 import { Grounder, groundScenes } from "./ground.ts";
@@ -261,12 +261,13 @@ export interface ParsedRewardInput {
 /**
  * Scores a parsed response: the core of every variant. Pure; never throws.
  *
- * @param similarity label similarity for the matching (the word-vector one by default).
+ * @param similarity label similarity for the matching; by default the word-vector one, loaded
+ * only when a scene graph has to be matched.
  */
 export const scoreParsed = (
   input: ParsedRewardInput,
   config: RewardConfig = SPATIAL_THINKER,
-  similarity: LabelSimilarity = defaultLabelSimilarity(),
+  similarity?: LabelSimilarity,
 ): ScoredResponse => {
   const { response, groundTruth, size } = input;
   const weights = config.weights;
@@ -274,13 +275,15 @@ export const scoreParsed = (
     ? (response.failures.length === 0 ? 1 : 0)
     : (response.thinkAnswerLayout ? 1 : 0);
   const open = !config.gateOnFormat || format === 1;
+  const ground = (prediction: SceneGraph) =>
+    groundScenes(
+      prediction,
+      groundTruth.response.scene ?? EMPTY_SCENE,
+      size,
+      similarity ?? defaultLabelSimilarity(),
+    );
   const predictedScene = response.response.scene;
-  const grounding = predictedScene === undefined ? undefined : groundScenes(
-    predictedScene,
-    groundTruth.response.scene ?? EMPTY_SCENE,
-    size,
-    similarity,
-  );
+  const grounding = predictedScene === undefined ? undefined : ground(predictedScene);
   const count = open && weights.count !== 0 ? countScore(response, groundTruth, config) : 0;
   const accuracy = open && weights.accuracy !== 0 &&
       answerOf(response, input.responseText, config).toLowerCase() ===
@@ -291,11 +294,7 @@ export const scoreParsed = (
   const spatialOpen = open && weights.spatial !== 0 && itemsValid &&
     (!config.gateSpatialOnAccuracy || accuracy === 1);
   // A response whose scene is missing or not an object counts as an empty scene, as in Python.
-  const spatial = !spatialOpen ? 0 : spatialScore(
-    grounding ??
-      groundScenes(EMPTY_SCENE, groundTruth.response.scene ?? EMPTY_SCENE, size, similarity),
-    config,
-  );
+  const spatial = !spatialOpen ? 0 : spatialScore(grounding ?? ground(EMPTY_SCENE), config);
   const overall = format * weights.format + count * weights.count + accuracy * weights.accuracy +
     spatial * weights.spatial;
   return {

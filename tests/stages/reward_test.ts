@@ -291,3 +291,34 @@ Deno.test("the Rewarder service composes Parser and Grounder and reports a missi
   const failure = await Effect.runPromise(Effect.flip(scoreWith("Q. where?")));
   assert.equal(failure._tag, "ImageSizeMissing");
 });
+
+Deno.test("label similarity is not added to the spatial score; only the matching uses it", () => {
+  const renamed = {
+    objects: [
+      { id: "person.1", bbox: [100, 50, 300, 400] },
+      { id: "cycle.1", bbox: [250, 200, 500, 420] },
+    ],
+    relationships: [],
+  };
+  // Similarity 0 for every pair: boxes alone decide, and the score is the plain mCIoU mean.
+  near(score(responseString(renamed, "(A) behind")).spatial, 1, 1e-5);
+});
+
+Deno.test("the sparse variant never needs a label similarity", () => {
+  const text = "<think>t</think><answer>(A) behind</answer>";
+  const scored = scoreParsed(
+    {
+      response: parseResponse(text),
+      responseText: text,
+      groundTruth: parseResponse(GT),
+      groundTruthText: GT,
+      size: SIZE,
+    },
+    REWARD_VARIANTS.sparse,
+    () => {
+      throw new Error("similarity used");
+    },
+  );
+  assert.equal(scored.breakdown.overall, 1);
+  assert.equal(scored.grounding, undefined);
+});
