@@ -146,3 +146,27 @@ gpuTest("embeddingForward rejects ids that are not u32 and outputs of the wrong 
   );
   return Promise.resolve();
 });
+
+gpuTest("the embedding gradient agrees with finite differences of the GPU forward", async (rt) => {
+  const [tokens, vocab, dim] = [12, 4, 3];
+  const rng = seededRandom(25);
+  const ids = Uint32Array.from({ length: tokens }, () => Math.floor(rng() * vocab));
+  const table = random(vocab * dim, rng);
+  const dout = random(tokens * dim, rng);
+  const { dtable } = await run(rt, ids, table, dout, vocab);
+  const h = 0.05;
+  for (const i of [0, 4, 11]) {
+    const plus = Float32Array.from(table);
+    const minus = Float32Array.from(table);
+    plus[i] = table[i]! + h;
+    minus[i] = table[i]! - h;
+    const lp = dot((await run(rt, ids, plus, dout, vocab)).out, dout);
+    const lm = dot((await run(rt, ids, minus, dout, vocab)).out, dout);
+    // A gather is exact, so the only error is the float64 rounding of the difference.
+    assertAllClose([dtable[i]!], [(lp - lm) / (2 * h)], {
+      rtol: 1e-5,
+      atol: 1e-5,
+      label: `dtable[${i}]`,
+    });
+  }
+});

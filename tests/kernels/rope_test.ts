@@ -241,3 +241,23 @@ gpuTest("applyRotary rejects a table for another sequence length and a too-small
   );
   return Promise.resolve();
 });
+
+gpuTest("the rotary backward agrees with finite differences of the GPU forward", async (rt) => {
+  const rng = seededRandom(9);
+  const shape = [1, 3, 2, 8] as const;
+  const table = textRotaryTable([4, 9, 250], 8, 10000);
+  const x = random(48, rng, 2);
+  const g = random(48, rng, 1);
+  const dx = await runRotary(rt, g, shape, table, 1, true);
+  const h = 0.05;
+  for (const i of [2, 21, 40]) {
+    const plus = Float32Array.from(x);
+    const minus = Float32Array.from(x);
+    plus[i] = x[i]! + h;
+    minus[i] = x[i]! - h;
+    const lp = dot(await runRotary(rt, plus, shape, table, 1), g);
+    const lm = dot(await runRotary(rt, minus, shape, table, 1), g);
+    // Linear in x, so no truncation error; f32 rounding of ~48 products ≈ 1e-6, /2h → ~1e-5.
+    assertAllClose([dx[i]!], [(lp - lm) / (2 * h)], { rtol: 1e-4, atol: 1e-4, label: `dx[${i}]` });
+  }
+});
