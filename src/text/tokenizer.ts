@@ -372,7 +372,7 @@ export const loadTokenizer = (
   });
 
 /**
- * The tokenizer.json text of a tokenizer (two-space indented like Hugging Face's files).
+ * The tokenizer.json text of a tokenizer (two-space indented, ending in a newline).
  *
  * @example
  * ```ts
@@ -384,7 +384,7 @@ export const loadTokenizer = (
  * ```
  */
 export const tokenizerJsonText = (tokenizer: Tokenizer): string =>
-  JSON.stringify(tokenizer.json, null, 2);
+  `${JSON.stringify(tokenizer.json, null, 2)}\n`;
 
 /**
  * Writes a tokenizer.json atomically.
