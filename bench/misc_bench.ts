@@ -150,6 +150,21 @@ const cases = (rt: GpuRuntime, arena: Arena, quick: boolean): Case[] => {
       record: (rec) => sampleTokens(rec, tinyLogits, sampled, { temperature: 1, seed: 1, step: 0 }),
     },
   );
+  // The brief's scaling points for the scatter-add: 4k tokens into a 2k vocabulary, and into
+  // Qwen's 151,936 rows (hidden 64 here to keep the table small on a CPU adapter).
+  for (const [n, v, d] of quick ? [[4096, 2048, 128]] : [[4096, 2048, 128], [4096, 151936, 64]]) {
+    const tok = ids(rt, n!, v!);
+    const grad = filled(rt, [n!, d!]);
+    const dtab = rt.createTensor([v!, d!]);
+    list.push({
+      name: `embedding bwd N=${n} [${v}, ${d}]`,
+      bytes: (n! + v!) * d! * f,
+      record: (rec) => {
+        embeddingBackward(rec, arena, { ids: tok, dout: grad, dtable: dtab });
+        arena.reset();
+      },
+    });
+  }
   if (!quick) {
     const qwenVocab = 151936, qwenRows = 16;
     const big = filled(rt, [qwenRows, qwenVocab], 8);

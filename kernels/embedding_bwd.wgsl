@@ -1,6 +1,6 @@
 // Embedding backward: dtable[v, :] (+)= Σ_{n : ids[n] = v} dout[n, :], without float atomics
 // (WGSL has none) and in a fixed order (ascending n), so the result is deterministic.
-// A stable counting sort of token positions by id, then one workgroup per table row sums its
+// A stable counting sort of token positions by id, then TPR invocations per table row sum its
 // tokens' gradient rows. Tokens are split into chunks of `chunk` positions:
 //   HISTOGRAM    hist[c, v] = #tokens of chunk c with id v              (u32 atomics: exact)
 //   COLUMN_SCAN  hist[c, v] ← Σ_{c' < c} hist[c', v]; offsets[v] = total count of v
@@ -152,23 +152,25 @@ struct Params {
 @group(0) @binding(3) var<storage, read_write> dtable: array<f32>;     // [rows, dim] (this block)
 @group(0) @binding(4) var<uniform> params: Params;
 
-const WG: u32 = 64u;
+const WG: u32 = 256u;
+// Invocations per table row (a power of two ≤ WG): 256 / TPR rows per workgroup, no barriers.
+override TPR: u32 = 64u;
 
-// One workgroup per table row; invocations take adjacent columns.
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = wid.x + wid.y * groups.x;
+  let lane = lid % TPR;
+  let row = (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
   if (row >= params.rows) {
     return;
   }
   let v = params.row_base + row;
   let start = offsets[v];
   let end = offsets[v + 1u];
-  for (var j = lid; j < params.dim; j += WG) {
+  for (var j = lane; j < params.dim; j += TPR) {
     var acc = 0.0;
     for (var k = start; k < end; k++) {
       acc += dout[perm[k] * params.dim + j];

@@ -2,7 +2,7 @@
  * Token embedding lookup and its backward (kernels/embedding_fwd.wgsl, kernels/embedding_bwd.wgsl).
  *
  * The backward is a scatter-add without float atomics: a stable counting sort of token positions
- * by id on the GPU, then one workgroup per table row sums its tokens' gradient rows in ascending
+ * by id on the GPU, then a few invocations per table row sum its tokens' gradient rows in ascending
  * token order — deterministic, O(N·chunk + V·N/chunk + V·D + N·D). For N ≈ 4k tokens and V ≈ 2k it
  * is a handful of small dispatches; at Qwen's V = 151,936 the dense dtable write (V·D floats)
  * dominates, as it would for any dense gradient. Tables larger than one storage binding (Qwen's
@@ -17,6 +17,7 @@ import { expectShape, type Tensor } from "../tensor.ts";
 import { fill } from "./fill.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import { rowChunks } from "./row_chunks.ts";
+import { threadsPerRow } from "./row_reduce.ts";
 
 const tableShape = (op: string, table: Tensor) => {
   const [vocab, dim] = table.shape;
@@ -133,12 +134,17 @@ export const embeddingBackward = (
     grid1d(tokens, 256),
     packParams([{ u32: tokens }, { u32: vocab }, { u32: chunk }]),
   );
-  const accumulatePipeline = pipelines.get({ kernel, defines: { ACCUMULATE: true } });
+  const tpr = threadsPerRow(dim);
+  const accumulatePipeline = pipelines.get({
+    kernel,
+    defines: { ACCUMULATE: true },
+    constants: { TPR: tpr },
+  });
   for (const block of tableBlocks(rec, op, t.dtable)) {
     rec.dispatch(
       accumulatePipeline,
       [t.dout, perm, offsets, block.view],
-      grid1d(block.rows, 1),
+      grid1d(block.rows, 256 / tpr),
       packParams([
         { u32: dim },
         { u32: block.first },
