@@ -198,14 +198,19 @@ const logitGradient = (
   const { rows, vocab } = checkLogits(op, logits, targets);
   expectShape(op, "lse", lse, [rows]);
   expectShape(op, "dlogits", dlogits, [rows, vocab]);
-  const pipeline = rec.runtime.pipelines.get({ kernel: "cross_entropy_bwd.wgsl", entryPoint });
+  const tpr = threadsPerRow(vocab);
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "cross_entropy_bwd.wgsl",
+    entryPoint,
+    constants: { TPR: tpr },
+  });
   const inputs = blocksOf(rec, op, logits);
   const outputs = blocksOf(rec, op, dlogits);
   inputs.forEach((block, i) => {
     rec.dispatch(
       pipeline,
       [block.view, targets, lse, coef, outputs[i]!.view],
-      [Math.ceil(vocab / 256), block.rows],
+      grid1d(block.rows, 256 / tpr),
       packParams([
         { u32: block.rows },
         { u32: vocab },
