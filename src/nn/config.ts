@@ -164,8 +164,9 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 /**
  * Brings the layouts transformers has written over time into the published flat one: newer files
- * nest the text fields under `text_config`, spell the rope type `rope_type`, and may call
- * `in_chans` `in_channels`.
+ * nest the text fields under `text_config`, spell the rope type `rope_type` (or move the rope
+ * settings into `rope_parameters`), write `dtype` for `torch_dtype`, and may call `in_chans`
+ * `in_channels`.
  */
 const toPublishedLayout = (json: unknown): unknown => {
   if (!isRecord(json)) return json;
@@ -175,6 +176,13 @@ const toPublishedLayout = (json: unknown): unknown => {
       if (key !== "model_type" && key !== "architectures" && value !== null) flat[key] = value;
     }
     delete flat["text_config"];
+  }
+  // transformers 5 moves rope_theta and the rope settings into rope_parameters.
+  const parameters = flat["rope_parameters"];
+  if (isRecord(parameters)) {
+    flat["rope_scaling"] ??= parameters;
+    flat["rope_theta"] ??= parameters["rope_theta"];
+    delete flat["rope_parameters"];
   }
   const rope = flat["rope_scaling"];
   if (isRecord(rope)) {
@@ -188,6 +196,12 @@ const toPublishedLayout = (json: unknown): unknown => {
   if (flat["torch_dtype"] === undefined && typeof flat["dtype"] === "string") {
     flat["torch_dtype"] = flat["dtype"];
   }
+  // Settings that do not change the architecture, filled with transformers' defaults when a
+  // writer left them out (or nulled an unused sliding window).
+  flat["use_cache"] ??= true;
+  flat["attention_dropout"] ??= 0;
+  flat["initializer_range"] ??= 0.02;
+  flat["sliding_window"] ??= flat["max_position_embeddings"];
   return flat;
 };
 

@@ -144,3 +144,16 @@ Deno.test("the tiny preset's processor bounds keep 96 px scenes at 84 px", () =>
   assert.ok(84 * 84 >= min_pixels && 84 * 84 <= max_pixels);
   assert.equal(Math.round(96 / 28) * 28, 84);
 });
+
+Deno.test("a transformers 5 style config with rope_parameters and dtype decodes", () => {
+  const flat = tinyJson();
+  const { rope_scaling: _, rope_theta: __, torch_dtype: ___, use_cache: ____, ...rest } = flat;
+  const v5 = {
+    ...rest,
+    dtype: "float32",
+    sliding_window: null,
+    rope_parameters: { rope_type: "default", mrope_section: [4, 6, 6], rope_theta: 10000 },
+  };
+  const decoded = Result.getOrThrow(decodeQwen25VLConfig(v5, "v5.json"));
+  assert.deepEqual(decoded, { ...PRESETS.tiny.config, sliding_window: 2048 });
+});
