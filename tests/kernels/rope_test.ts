@@ -261,3 +261,13 @@ gpuTest("the rotary backward agrees with finite differences of the GPU forward",
     assertAllClose([dx[i]!], [(lp - lm) / (2 * h)], { rtol: 1e-4, atol: 1e-4, label: `dx[${i}]` });
   }
 });
+
+gpuTest("applyRotary splits long heads over several invocations (head dim 260)", async (rt) => {
+  const rng = seededRandom(10);
+  const shape = [1, 3, 2, 260] as const;
+  const positions = [7, 0, 1234];
+  const x = random(3 * 2 * 260, rng, 3);
+  const got = await runRotary(rt, x, shape, textRotaryTable(positions, 260, 1e6), 1);
+  const ref = applyRotaryRef(x, shape, hfTextCosSin(positions, 260, 1e6));
+  assertAllClose(got, ref, { ...TOL, label: "head dim 260" });
+});

@@ -9,6 +9,7 @@ import { ShapeMismatch } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import { describe, expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { threadsPerRow } from "./row_reduce.ts";
 
 /**
  * Where the heads of a logical [batch, tokens, heads, headDim] tensor lie in a buffer, in
@@ -90,9 +91,11 @@ export const applyRotary = (rec: CommandRecorder, args: RotaryArgs): void => {
   }
   const dst = args.out === undefined ? src : checkLayout(op, "out", args.out, outLayout);
   const inPlace = args.out === undefined;
+  const tpr = threadsPerRow(half);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "rope_fwd.wgsl",
     defines: { INPLACE: inPlace },
+    constants: { TPR: tpr },
   });
   const params = packParams([
     { u32: l.batch },
@@ -110,7 +113,7 @@ export const applyRotary = (rec: CommandRecorder, args: RotaryArgs): void => {
     { u32: tableBatches === 1 ? 0 : l.tokens },
     { f32: args.inverse ? -1 : 1 },
   ]);
-  const pairs = l.batch * l.tokens * l.heads * half;
+  const heads = l.batch * l.tokens * l.heads;
   const bindings = args.out === undefined ? [args.x, args.table] : [args.x, args.table, args.out];
-  rec.dispatch(pipeline, bindings, grid1d(pairs, 256), params);
+  rec.dispatch(pipeline, bindings, grid1d(heads, 256 / tpr), params);
 };
