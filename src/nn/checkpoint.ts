@@ -111,20 +111,23 @@ export class CheckpointExists extends Schema.TaggedError<CheckpointExists>()("Ch
   }
 }
 
-/** The model part of a checkpoint, as the model code holds it (f32 host arrays). */
-export interface ModelCheckpoint {
+/**
+ * The model part of a checkpoint, as the model code holds it (f32 host arrays). Loading gives
+ * `Float32Array<ArrayBuffer>` arrays, ready for GPU upload.
+ */
+export interface ModelCheckpoint<Values extends Float32Array = Float32Array> {
   readonly config: Qwen25VLConfig;
   /** Every tensor of `qwen25vlTensorShapes(config)`, published names, row-major f32. */
-  readonly weights: ReadonlyMap<string, Float32Array>;
+  readonly weights: ReadonlyMap<string, Values>;
   readonly generation: GenerationConfig;
   readonly preprocessor: PreprocessorConfig;
   readonly tokenizer: Tokenizer;
 }
 
 /** The training part: AdamW moments (same names and shapes as the weights) and trainer_state. */
-export interface TrainingCheckpoint {
-  readonly expAvg: ReadonlyMap<string, Float32Array>;
-  readonly expAvgSq: ReadonlyMap<string, Float32Array>;
+export interface TrainingCheckpoint<Values extends Float32Array = Float32Array> {
+  readonly expAvg: ReadonlyMap<string, Values>;
+  readonly expAvgSq: ReadonlyMap<string, Values>;
   readonly state: TrainerState;
 }
 
@@ -599,7 +602,9 @@ export const readCheckpointTensors = (
  * console.assert(error.message.includes("/nonexistent"));
  * ```
  */
-export const loadCheckpoint = (dir: string): Effect.Effect<ModelCheckpoint, CheckpointLoadError> =>
+export const loadCheckpoint = (
+  dir: string,
+): Effect.Effect<ModelCheckpoint<Float32Array<ArrayBuffer>>, CheckpointLoadError> =>
   Effect.gen(function* () {
     const opened = yield* openCheckpoint(dir);
     const weights = yield* readCheckpointTensors(opened, opened.tensors.keys());
@@ -628,7 +633,7 @@ export const loadCheckpoint = (dir: string): Effect.Effect<ModelCheckpoint, Chec
 export const loadTrainingState = (
   dir: string,
   config: Qwen25VLConfig,
-): Effect.Effect<TrainingCheckpoint, CheckpointLoadError> =>
+): Effect.Effect<TrainingCheckpoint<Float32Array<ArrayBuffer>>, CheckpointLoadError> =>
   Effect.gen(function* () {
     const state = yield* decodeJsonFile(join(dir, TRAINER_STATE_FILE), TrainerState);
     const path = join(dir, OPTIMIZER_FILE);
@@ -669,8 +674,8 @@ export const loadTrainingState = (
       });
     }
     const read = yield* readSafetensorsTensors(path, header, entries.keys());
-    const expAvg = new Map<string, Float32Array>();
-    const expAvgSq = new Map<string, Float32Array>();
+    const expAvg = new Map<string, Float32Array<ArrayBuffer>>();
+    const expAvgSq = new Map<string, Float32Array<ArrayBuffer>>();
     for (const name of shapes.keys()) {
       expAvg.set(name, hostTensorToF32(read.get(`${name}.exp_avg`)!));
       expAvgSq.set(name, hostTensorToF32(read.get(`${name}.exp_avg_sq`)!));
