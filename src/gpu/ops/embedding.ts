@@ -51,14 +51,18 @@ export const embeddingForward = (
   const tokens = ids.shape[0] ?? 0;
   expectShape(op, "ids", ids, [tokens], "u32");
   expectShape(op, "out", out, [tokens, dim]);
-  const pipeline = rec.runtime.pipelines.get({ kernel: "embedding_fwd.wgsl" });
+  const tpr = threadsPerRow(dim);
+  const pipeline = rec.runtime.pipelines.get({
+    kernel: "embedding_fwd.wgsl",
+    constants: { TPR: tpr },
+  });
   for (const block of tableBlocks(rec, op, table)) {
     rec.dispatch(
       pipeline,
       [ids, block.view, out],
-      grid1d(tokens * dim, 256),
+      grid1d(tokens, 256 / tpr),
       packParams([
-        { u32: tokens * dim },
+        { u32: tokens },
         { u32: dim },
         { u32: block.first },
         { u32: block.rows },
