@@ -26,8 +26,9 @@ export const CIOU_EPS = 1e-7;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { normaliseBox } from "./box.ts";
- * normaliseBox([10, 20, 30, 40], 100, 200); // [0.1, 0.1, 0.3, 0.2]
+ * assert.deepEqual(normaliseBox([10, 20, 40, 40], 100, 200), [0.1, 0.1, 0.4, 0.2]);
  * ```
  */
 export const normaliseBox = (box: Box, width: number, height: number): Box => {
@@ -42,8 +43,9 @@ export const normaliseBox = (box: Box, width: number, height: number): Box => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { iou } from "./box.ts";
- * iou([0, 0, 2, 2], [1, 0, 3, 2]); // 1/3
+ * assert.equal(iou([0, 0, 2, 2], [1, 0, 3, 2]), 1 / 3);
  * ```
  */
 export const iou = (a: Box, b: Box): number => {
@@ -64,8 +66,9 @@ export const iou = (a: Box, b: Box): number => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mappedCiou } from "./box.ts";
- * mappedCiou([0.1, 0.1, 0.5, 0.5], [0.1, 0.1, 0.5, 0.5]); // ≈ 1
+ * assert.ok(Math.abs(mappedCiou([0.1, 0.1, 0.5, 0.5], [0.1, 0.1, 0.5, 0.5]) - 1) < 1e-6);
  * ```
  */
 export const mappedCiou = (a: Box, b: Box): number => {
@@ -94,8 +97,9 @@ export const mappedCiou = (a: Box, b: Box): number => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { l1Distance } from "./box.ts";
- * l1Distance([0, 0, 1, 1], [0.5, 0, 1, 2]); // 1.5
+ * assert.equal(l1Distance([0, 0, 1, 1], [0.5, 0, 1, 2]), 1.5);
  * ```
  */
 export const l1Distance = (a: Box, b: Box): number =>

@@ -33,8 +33,9 @@ export type Relationship = typeof Relationship.Type;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { duplicateObjectIds } from "./scene_graph.ts";
- * duplicateObjectIds([{ id: "a.1" }, { id: "b.1" }, { id: "a.1" }]); // ["a.1"]
+ * assert.deepEqual(duplicateObjectIds([{ id: "a.1" }, { id: "b.1" }, { id: "a.1" }]), ["a.1"]);
  * ```
  */
 export const duplicateObjectIds = (objects: ReadonlyArray<{ readonly id: string }>): string[] => {
@@ -73,9 +74,10 @@ export const EMPTY_SCENE: SceneGraph = { objects: [], relationships: [] };
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { cleanLabel } from "./scene_graph.ts";
- * cleanLabel("Red_Cube.2"); // "red cube"
- * cleanLabel("fire-hydrant.1"); // "fire hydrant"
+ * assert.equal(cleanLabel("Red_Cube.2"), "red cube");
+ * assert.equal(cleanLabel("fire-hydrant.1"), "fire hydrant");
  * ```
  */
 export const cleanLabel = (label: string): string => {

@@ -20,9 +20,10 @@
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { minCostAssignment } from "./assignment.ts";
  * // 2 predictions × 3 ground-truth objects
- * minCostAssignment([4, 1, 3, 2, 0, 5], 2, 3); // [1, 0]
+ * assert.deepEqual(minCostAssignment([4, 1, 3, 2, 0, 5], 2, 3), [1, 0]);
  * ```
  */
 export const minCostAssignment = (

@@ -36,6 +36,7 @@ export const OVERFLOWED_MAPPED_CIOU = -0.25;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { groundScenes } from "./ground.ts";
  * const exact = (a: string, b: string) => (a.split(".")[0] === b.split(".")[0] ? 1 : 0);
  * const cube = { id: "cube.1", bbox: [10, 10, 50, 50] as const };
@@ -45,7 +46,7 @@ export const OVERFLOWED_MAPPED_CIOU = -0.25;
  *   { width: 100, height: 100 },
  *   exact,
  * );
- * g.objectMatches[0]?.mappedCiou; // ≈ 1
+ * assert.ok(Math.abs(g.objectMatches[0]!.mappedCiou - 1) < 1e-6);
  * ```
  */
 export const groundScenes = (

@@ -26,8 +26,12 @@ export type ResponseTag = typeof RESPONSE_TAGS[number];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { readTag } from "./parse.ts";
- * readTag("x <answer> (A) left </answer>", "answer"); // { content: " (A) left ", openings: 1 }
+ * assert.deepEqual(readTag("x <answer> (A) left </answer>", "answer"), {
+ *   content: " (A) left ",
+ *   openings: 1,
+ * });
  * ```
  */
 export const readTag = (
@@ -54,9 +58,10 @@ const WHITESPACE_RUN = /\s*/y;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hasThinkAnswerLayout } from "./parse.ts";
- * hasThinkAnswerLayout("<think>a</think>\n<answer>b</answer>"); // true
- * hasThinkAnswerLayout("<observe>o</observe><think>a</think><answer>b</answer>"); // false
+ * assert.ok(hasThinkAnswerLayout("<think>a</think>\n<answer>b</answer>"));
+ * assert.ok(!hasThinkAnswerLayout("<observe>o</observe><think>a</think><answer>b</answer>"));
  * ```
  */
 export const hasThinkAnswerLayout = (text: string): boolean => {
@@ -126,9 +131,10 @@ const hasStrictTypes = Schema.is(StrictScene);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { passesItemRules } from "./parse.ts";
- * passesItemRules({ objects: [{ id: "cube.1", bbox: [1, 2, 3, 4] }] }); // true
- * passesItemRules({ objects: [{ id: "cube.1", bbox: [1, 2, 3, 4], score: 1 }] }); // false
+ * assert.ok(passesItemRules({ objects: [{ id: "cube.1", bbox: [1, 2, 3, 4] }] }));
+ * assert.ok(!passesItemRules({ objects: [{ id: "cube.1", bbox: [1, 2, 3, 4], score: 1 }] }));
  * ```
  */
 export const passesItemRules = (json: unknown): json is typeof StrictScene.Type => {
@@ -271,13 +277,14 @@ const RULE_ORDER: ReadonlyArray<FormatRule> = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseResponse } from "./parse.ts";
  * const parsed = parseResponse(
  *   '<observe>a cube</observe><scene>{"objects": [{"id": "cube.1", "bbox": [1, 2, 3, 4]}]}</scene>' +
  *     "<think>it is left</think><answer>(A) left</answer>",
  * );
- * parsed.failures.length; // 0
- * parsed.response.answer; // "(A) left"
+ * assert.deepEqual(parsed.failures, []);
+ * assert.equal(parsed.response.answer, "(A) left");
  * ```
  */
 export const parseResponse = (text: string): ParsedResponse => {

@@ -116,8 +116,9 @@ export const REWARD_VARIANTS: Readonly<Record<RewardVariant, RewardConfig>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rewardConfig } from "./reward.ts";
- * rewardConfig("spatial-thinker", { weights: { spatial: 0.3 } }).weights.spatial; // 0.3
+ * assert.equal(rewardConfig("spatial-thinker", { weights: { spatial: 0.3 } }).weights.spatial, 0.3);
  * ```
  */
 export const rewardConfig = (
@@ -143,8 +144,11 @@ const INTEGER = /^\s*\+?\d+\s*$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
+ * import { Result } from "effect";
  * import { imageSizeFromProblem } from "./reward.ts";
- * imageSizeFromProblem("… Image size: (640 x 480) …"); // Result.succeed({ width: 640, height: 480 })
+ * const size = imageSizeFromProblem("… Image size: (640 x 480) …");
+ * assert.deepEqual(Result.getOrThrow(size), { width: 640, height: 480 });
  * ```
  */
 export const imageSizeFromProblem = (
@@ -327,6 +331,7 @@ const imageSizeOfProblem = memoisePerPrompt(imageSizeFromProblem);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spatialThinkerRewardForSize } from "./reward.ts";
  * const scene = '{"objects": [{"id": "cube.1", "bbox": [10, 10, 50, 50]}]}';
  * const reward = spatialThinkerRewardForSize({
@@ -335,7 +340,7 @@ const imageSizeOfProblem = memoisePerPrompt(imageSizeFromProblem);
  *   width: 100,
  *   height: 100,
  * });
- * reward.overall; // ≈ 1
+ * assert.ok(reward.overall > 0.99);
  * ```
  */
 export const spatialThinkerRewardForSize = (
@@ -364,13 +369,14 @@ export const spatialThinkerRewardForSize = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { spatialThinkerReward } from "./reward.ts";
  * const reward = spatialThinkerReward({
  *   response: "<think>no scene</think><answer>(A) left</answer>",
  *   groundTruth: '<scene>{"objects": []}</scene>\n<answer>(A) left</answer>',
  *   problem: "Image size: (640 x 480)\nQ. Where is the cube?",
  * });
- * reward.format; // 0, so everything is 0
+ * assert.deepEqual(reward, { overall: 0, format: 0, count: 0, accuracy: 0, spatial: 0 });
  * ```
  */
 export const spatialThinkerReward = (

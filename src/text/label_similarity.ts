@@ -22,8 +22,9 @@ const TOKEN = /[\p{L}\p{N}]+|'\p{L}+|[^\s\p{L}\p{N}]/gu;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { labelTokens } from "./label_similarity.ts";
- * labelTokens("man's hat"); // ["man", "'s", "hat"]
+ * assert.deepEqual(labelTokens("man's hat"), ["man", "'s", "hat"]);
  * ```
  */
 export const labelTokens = (cleaned: string): string[] => cleaned.match(TOKEN) ?? [];
@@ -37,11 +38,12 @@ const MEMO_LIMIT = 100_000;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { makeWordVectors } from "./word_vectors.ts";
  * import { makeLabelSimilarity } from "./label_similarity.ts";
  * const vectors = makeWordVectors(["ball", "cube"], new Float32Array([1, 0, 0.6, 0.8]), 2);
  * const similarity = makeLabelSimilarity(vectors);
- * similarity("cube.1", "ball.2"); // 0.6
+ * assert.ok(Math.abs(similarity("cube.1", "ball.2") - 0.6) < 1e-6);
  * ```
  */
 export const makeLabelSimilarity = (vectors: WordVectors): LabelSimilarity => {
@@ -109,9 +111,10 @@ export const defaultLabelSimilarity = (): LabelSimilarity =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { labelSimilarity } from "./label_similarity.ts";
- * labelSimilarity("red_cube.1", "Red-Cube.7"); // 1
- * labelSimilarity("car.1", "automobile.1"); // ≈ 0.68
+ * assert.equal(labelSimilarity("red_cube.1", "Red-Cube.7"), 1);
+ * assert.ok(Math.abs(labelSimilarity("car.1", "automobile.1") - 0.683) < 1e-3);
  * ```
  */
 export const labelSimilarity: LabelSimilarity = (a, b) => defaultLabelSimilarity()(a, b);
