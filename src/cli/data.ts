@@ -4,18 +4,20 @@
  *
  * ```
  * deno task data --scenes 2000 --out data/generated/stvqa-synth --seed 1
+ * deno task data import-vg --scene-graphs scene_graphs.json --image-data image_data.json --out data/generated/vg
  * ```
  *
  * @module
  */
 import { NodeRuntime, NodeServices } from "@effect/platform-node";
-import { Console, Effect, Layer, Schema } from "effect";
+import { Console, Effect, Layer, Option, Schema } from "effect";
 import { Command, Flag } from "effect/cli";
 import { Gpu } from "../gpu/gpu.ts";
 import { SceneRenderer } from "../scene/render.ts";
 import { paperShares } from "../dataset/balance.ts";
 import { DEFAULT_GENERATE_OPTIONS, generateDataset } from "../dataset/generate.ts";
-import { formatSummary } from "../dataset/summary.ts";
+import { formatCounts, formatSummary } from "../dataset/summary.ts";
+import { importVisualGenome } from "../dataset/import_vg.ts";
 
 /** A one-line progress bar on stderr, redrawn in place. */
 const progressBar = () => {
@@ -82,8 +84,42 @@ const data = Command.make(
   }),
 ).pipe(Command.withDescription("Render synthetic 3D scenes and write spatial VQA records"));
 
+const importVg = Command.make(
+  "import-vg",
+  {
+    sceneGraphs: Flag.String("scene-graphs").pipe(
+      Flag.withDescription("Visual Genome scene_graphs.json"),
+    ),
+    imageData: Flag.String("image-data").pipe(
+      Flag.withDescription("Visual Genome image_data.json (image sizes and URLs)"),
+    ),
+    out: Flag.String("out").pipe(Flag.withDescription("Output folder (must not exist)")),
+    seed: Flag.Int("seed").pipe(Flag.withDefault(1)),
+    maxImages: Flag.Int("max-images").pipe(Flag.withSchema(PositiveInt), Flag.optional),
+    perCategory: positiveInt("per-category", 2).pipe(
+      Flag.withDescription("Questions per category and image"),
+    ),
+  },
+  Effect.fn("import-vg")(function* ({ sceneGraphs, imageData, out, seed, maxImages, perCategory }) {
+    const summary = yield* importVisualGenome({
+      sceneGraphs,
+      imageData,
+      out,
+      seed,
+      perCategory,
+      ...(Option.isSome(maxImages) ? { maxImages: maxImages.value } : {}),
+    });
+    yield* Console.log(formatCounts(summary.records));
+    for (const [category, reason] of Object.entries(summary.skipped)) {
+      yield* Console.log(`skipped ${category}: ${reason}`);
+    }
+    yield* Console.log(`imported ${summary.images} images into ${out}`);
+  }),
+).pipe(Command.withDescription("Import Visual Genome scene graphs as spatial VQA records"));
+
 if (import.meta.main) {
   data.pipe(
+    Command.withSubcommands([importVg]),
     Command.run({ version: "0.1.0" }),
     Effect.provide(NodeServices.layer),
     NodeRuntime.runMain,

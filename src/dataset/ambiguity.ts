@@ -30,11 +30,8 @@ export const ambiguityReason = (
   rendered: RenderedScene,
   rule: VisibilityRule = DEFAULT_VISIBILITY,
 ): string | null => {
-  for (const e of draft.evidence) {
-    if (!(Math.abs(e.value) >= e.margin)) {
-      return `${e.quantity} is ${e.value.toFixed(3)}, under the margin ${e.margin}`;
-    }
-  }
+  const geometric = evidenceReason(draft);
+  if (geometric !== null) return geometric;
   const { scene, truth } = rendered;
   for (const id of draft.objectIds) {
     const k = scene.objects.findIndex((o) => o.id === id);
@@ -43,6 +40,19 @@ export const ambiguityReason = (
       return `${id} is heavily occluded or too small (visible fraction ${
         truth[k]!.visibleFraction.toFixed(2)
       }, ${truth[k]!.visiblePixels} pixels)`;
+    }
+  }
+  return null;
+};
+
+/**
+ * The checks that need no render: every evidence difference clears its margin (NaN never does),
+ * there is a distractor, and no option repeats. Used alone for imported 2D scene graphs.
+ */
+export const evidenceReason = (draft: QuestionDraft): string | null => {
+  for (const e of draft.evidence) {
+    if (!(Math.abs(e.value) >= e.margin)) {
+      return `${e.quantity} is ${e.value.toFixed(3)}, under the margin ${e.margin}`;
     }
   }
   const options = [draft.correct, ...draft.distractors];

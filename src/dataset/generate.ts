@@ -28,6 +28,7 @@ import { writeJsonl } from "./jsonl.ts";
 import { CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
 import { DatasetIoError, type RecordDecodeError, StvqaRecord } from "./record.ts";
 import { DEFAULT_PER_SCENE_LIMIT, synthesiseQuestions } from "./synthesise.ts";
+import { withStagingFolder } from "./staging.ts";
 
 /** What to generate. */
 export interface GenerateOptions {
@@ -75,21 +76,12 @@ const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>
 const io = (path: string, what: string) => (cause: unknown) =>
   new DatasetIoError({ path, reason: `${what}: ${String(cause)}` });
 
-const exists = (path: string): boolean => {
-  try {
-    Deno.statSync(path);
-    return true;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    throw e;
-  }
-};
-
 /** Stable key that sorts scenes: image file names are zero-padded scene indices. */
 const imageName = (index: number): string => `images/${String(index).padStart(6, "0")}.png`;
 
 /**
- * Generates the data set into `options.out` (which must not exist yet) and returns its summary.
+ * Generates the data set into `options.out` (which must not exist yet; written atomically, see
+ * `withStagingFolder`) and returns its summary.
  * Needs `SceneRenderer`.
  */
 export const generateDataset = Effect.fn("generateDataset")(function* (
@@ -99,118 +91,105 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
   DatasetIoError | RecordDecodeError | GpuDeviceLost,
   SceneRenderer
 > {
-  const { out } = options;
-  if (exists(out)) {
-    return yield* new DatasetIoError({
-      path: out,
-      reason: "output folder already exists; remove it or choose another --out",
-    });
-  }
-  const tmp = `${out}.tmp-${Deno.pid}`;
-  const work = Effect.gen(function* () {
-    yield* Effect.tryPromise({
-      try: () => Deno.mkdir(`${tmp}/images`, { recursive: true }),
-      catch: io(tmp, "cannot create folder"),
-    });
-    const renderer = yield* SceneRenderer;
-    const sampler: SamplerOptions = {
-      ...DEFAULT_SAMPLER_OPTIONS,
-      width: options.width,
-      height: options.height,
-    };
-    const root = makeRng(options.seed);
-    const proposed = zero(CATEGORIES), ambiguous = zero(CATEGORIES);
-    const bySplit = new Map<Split, ReturnType<typeof buildRecord>[]>(SPLITS.map((s) => [s, []]));
-    const scenesPerSplit = zero(SPLITS);
-    for (let start = 0; start < options.scenes; start += options.batchSize) {
-      const indices = Array.from(
-        { length: Math.min(options.batchSize, options.scenes - start) },
-        (_, k) => start + k,
-      );
-      const scenes = indices.map((i) => sampleScene(root.fork(i).fork(0), i, sampler));
-      const rendered = yield* renderer.render(scenes);
-      for (const r of rendered) {
-        const i = r.scene.index;
-        const path = imageName(i);
-        const png = encodeRgbPng(r.rgba, r.scene.width, r.scene.height);
-        yield* Effect.tryPromise({
-          try: () => Deno.writeFile(`${tmp}/${path}`, png),
-          catch: io(`${tmp}/${path}`, "cannot write image"),
-        });
-        const synthesised = synthesiseQuestions(r, root.fork(i).fork(1), DEFAULT_PER_SCENE_LIMIT);
-        for (const c of CATEGORIES) {
-          proposed[c] += synthesised.proposed[c];
-          ambiguous[c] += synthesised.ambiguous[c];
+  return yield* withStagingFolder(options.out, (tmp) =>
+    Effect.gen(function* () {
+      yield* Effect.tryPromise({
+        try: () => Deno.mkdir(`${tmp}/images`),
+        catch: io(tmp, "cannot create folder"),
+      });
+      const renderer = yield* SceneRenderer;
+      const sampler: SamplerOptions = {
+        ...DEFAULT_SAMPLER_OPTIONS,
+        width: options.width,
+        height: options.height,
+      };
+      const root = makeRng(options.seed);
+      const proposed = zero(CATEGORIES), ambiguous = zero(CATEGORIES);
+      const bySplit = new Map<Split, ReturnType<typeof buildRecord>[]>(SPLITS.map((s) => [s, []]));
+      const scenesPerSplit = zero(SPLITS);
+      for (let start = 0; start < options.scenes; start += options.batchSize) {
+        const indices = Array.from(
+          { length: Math.min(options.batchSize, options.scenes - start) },
+          (_, k) => start + k,
+        );
+        const scenes = indices.map((i) => sampleScene(root.fork(i).fork(0), i, sampler));
+        const rendered = yield* renderer.render(scenes);
+        for (const r of rendered) {
+          const i = r.scene.index;
+          const path = imageName(i);
+          const png = encodeRgbPng(r.rgba, r.scene.width, r.scene.height);
+          yield* Effect.tryPromise({
+            try: () => Deno.writeFile(`${tmp}/${path}`, png),
+            catch: io(`${tmp}/${path}`, "cannot write image"),
+          });
+          const synthesised = synthesiseQuestions(r, root.fork(i).fork(1), DEFAULT_PER_SCENE_LIMIT);
+          for (const c of CATEGORIES) {
+            proposed[c] += synthesised.proposed[c];
+            ambiguous[c] += synthesised.ambiguous[c];
+          }
+          const split = splitOfScene(options.seed, i, options.splits);
+          scenesPerSplit[split]++;
+          const image = {
+            imageId: `synth-${String(i).padStart(6, "0")}`,
+            path,
+            width: r.scene.width,
+            height: r.scene.height,
+          };
+          const scene3d = scene3dOf(r);
+          for (const q of synthesised.questions) {
+            bySplit.get(split)!.push(
+              buildRecord(
+                q,
+                { graph: synthesised.graph, stored: synthesised.canonicalGraph },
+                image,
+                scene3d,
+              ),
+            );
+          }
         }
-        const split = splitOfScene(options.seed, i, options.splits);
-        scenesPerSplit[split]++;
-        const image = {
-          imageId: `synth-${String(i).padStart(6, "0")}`,
-          path,
-          width: r.scene.width,
-          height: r.scene.height,
-        };
-        const scene3d = scene3dOf(r);
-        for (const q of synthesised.questions) {
-          bySplit.get(split)!.push(
-            buildRecord(
-              q,
-              { graph: synthesised.graph, stored: synthesised.canonicalGraph },
-              image,
-              scene3d,
-            ),
-          );
+        options.onProgress?.(start + indices.length, options.scenes);
+      }
+      const records = Object.fromEntries(SPLITS.map((s) => [s, zero(CATEGORIES)])) as Record<
+        Split,
+        Record<Category, number>
+      >;
+      const levels = zero(LEVELS);
+      const answerLetters: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
+      for (const split of SPLITS) {
+        const chosen = balanceByCategory(
+          bySplit.get(split)!,
+          options.shares,
+          scenesPerSplit[split] * options.recordsPerScene,
+          root.fork(0xba1).fork(SPLITS.indexOf(split)),
+        );
+        for (const r of chosen) {
+          records[split][r.category]++;
+          levels[r.level]++;
+          answerLetters[r.answer_only] = (answerLetters[r.answer_only] ?? 0) + 1;
         }
+        yield* writeJsonl(`${tmp}/${split}.jsonl`, StvqaRecord, Stream.fromIterable(chosen));
       }
-      options.onProgress?.(start + indices.length, options.scenes);
-    }
-    const records = Object.fromEntries(SPLITS.map((s) => [s, zero(CATEGORIES)])) as Record<
-      Split,
-      Record<Category, number>
-    >;
-    const levels = zero(LEVELS);
-    const answerLetters: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
-    for (const split of SPLITS) {
-      const chosen = balanceByCategory(
-        bySplit.get(split)!,
-        options.shares,
-        scenesPerSplit[split] * options.recordsPerScene,
-        root.fork(0xba1).fork(SPLITS.indexOf(split)),
-      );
-      for (const r of chosen) {
-        records[split][r.category]++;
-        levels[r.level]++;
-        answerLetters[r.answer_only] = (answerLetters[r.answer_only] ?? 0) + 1;
-      }
-      yield* writeJsonl(`${tmp}/${split}.jsonl`, StvqaRecord, Stream.fromIterable(chosen));
-    }
-    const summary: DatasetSummary = {
-      scenes: scenesPerSplit,
-      records,
-      levels,
-      answerLetters,
-      proposed,
-      ambiguous,
-    };
-    yield* Effect.tryPromise({
-      try: () =>
-        Deno.writeTextFile(
-          `${tmp}/summary.json`,
-          JSON.stringify(
-            { seed: options.seed, width: options.width, height: options.height, ...summary },
-            null,
-            2,
-          ) +
-            "\n",
-        ),
-      catch: io(`${tmp}/summary.json`, "cannot write summary"),
-    });
-    yield* Effect.tryPromise({ try: () => Deno.rename(tmp, out), catch: io(out, "cannot rename") });
-    return summary;
-  });
-  return yield* work.pipe(
-    Effect.onError(() =>
-      Effect.promise(() => Deno.remove(tmp, { recursive: true }).catch(() => undefined))
-    ),
-  );
+      const summary: DatasetSummary = {
+        scenes: scenesPerSplit,
+        records,
+        levels,
+        answerLetters,
+        proposed,
+        ambiguous,
+      };
+      yield* Effect.tryPromise({
+        try: () =>
+          Deno.writeTextFile(
+            `${tmp}/summary.json`,
+            JSON.stringify(
+              { seed: options.seed, width: options.width, height: options.height, ...summary },
+              null,
+              2,
+            ) +
+              "\n",
+          ),
+        catch: io(`${tmp}/summary.json`, "cannot write summary"),
+      });
+      return summary;
+    }));
 });

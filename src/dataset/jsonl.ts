@@ -33,7 +33,7 @@ async function* fileLines(path: string): AsyncGenerator<Line> {
     }
     if (buffer.length > 0) yield { number: ++number, text: buffer.replace(/\r$/, "") };
   } finally {
-    reader.releaseLock();
+    // Cancelling closes the file too, also when the consumer stops early.
     await reader.cancel().catch(() => undefined);
   }
 }

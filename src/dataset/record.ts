@@ -108,3 +108,18 @@ export class DatasetIoError extends Schema.TaggedError<DatasetIoError>()("Datase
     return `${this.path}: ${this.reason}`;
   }
 }
+
+/**
+ * A record of an upstream source file (Visual Genome JSON, STVQA parquet) is malformed or refers
+ * to something missing; names the file and the record (position and id).
+ */
+export class SourceRecordError
+  extends Schema.TaggedError<SourceRecordError>()("SourceRecordError", {
+    file: Schema.String,
+    record: Schema.String,
+    reason: Schema.String,
+  }) {
+  override get message(): string {
+    return `${this.file}, ${this.record}: ${this.reason}`;
+  }
+}

@@ -5,7 +5,7 @@
  */
 import { SPLITS } from "./balance.ts";
 import type { DatasetSummary } from "./generate.ts";
-import { CATEGORIES } from "./question.ts";
+import { CATEGORIES, type Category } from "./question.ts";
 
 const pad = (s: string, n: number, right = false) => right ? s.padStart(n) : s.padEnd(n);
 
@@ -59,4 +59,16 @@ export const formatSummary = (summary: DatasetSummary): string => {
     levels,
   ]
     .join("\n");
+};
+
+/** Records per category and split, one line per category with a non-zero total. */
+export const formatCounts = (
+  records: Readonly<Record<string, Readonly<Record<Category, number>>>>,
+): string => {
+  const splits = Object.keys(records);
+  const header = [pad("category", 18), ...splits.map((s) => pad(s, 7, true))].join(" ");
+  const rows = CATEGORIES
+    .filter((c) => splits.some((s) => records[s]![c] > 0))
+    .map((c) => [pad(c, 18), ...splits.map((s) => pad(String(records[s]![c]), 7, true))].join(" "));
+  return [header, "-".repeat(header.length), ...rows].join("\n");
 };
