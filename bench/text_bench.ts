@@ -107,6 +107,14 @@ Deno.bench("encode corpus, trained 1024 vocabulary (@huggingface/tokenizers)", {
   for (const text of corpus) trainedReference.encode(text);
 });
 
+Deno.bench(
+  "encode corpus with an empty word cache, trained 1024 (includes building the tokenizer)",
+  () => {
+    const fresh = Result.getOrThrow(Tokenizer.fromJson(trainedJson, "fresh"));
+    for (const text of corpus) fresh.encode(text);
+  },
+);
+
 const encodedCorpus = corpus.map((text) => trained.encode(text));
 Deno.bench("decode corpus, trained 1024 vocabulary (ours)", () => {
   for (const ids of encodedCorpus) trained.decode(ids);
