@@ -22,8 +22,11 @@ const isNormWeight = (name: string) =>
  * console.assert(w.get("model.norm.weight")![0] === 1);
  * ```
  */
-export const initialWeights = (config: Qwen25VLConfig, seed: number): Map<string, Float32Array> => {
-  const weights = new Map<string, Float32Array>();
+export const initialWeights = (
+  config: Qwen25VLConfig,
+  seed: number,
+): Map<string, Float32Array<ArrayBuffer>> => {
+  const weights = new Map<string, Float32Array<ArrayBuffer>>();
   const std = config.initializer_range;
   let index = 0;
   for (const [name, shape] of qwen25vlTensorShapes(config)) {

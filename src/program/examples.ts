@@ -1,0 +1,100 @@
+/**
+ * Turning dataset records into model inputs: the prompt (the paper's long training prompt, or a
+ * compact one for small models), the chat template with the image, token ids, the processed
+ * image, and — for supervised fine-tuning — the target response in the paper's format
+ * `<observe>…</observe><scene>{json}</scene><think>…</think><answer>(X) text</answer>`.
+ *
+ * @module
+ */
+import { Effect } from "effect";
+import type { StvqaRecord } from "../dataset/record.ts";
+import type { SequenceSample } from "../nn/batch.ts";
+import { readImage } from "../nn/image_file.ts";
+import {
+  type ImageProcessorConfig,
+  type ProcessedImage,
+  processImage,
+} from "../nn/image_processor.ts";
+import { singleImagePrompt } from "../text/chat_template.ts";
+import type { Tokenizer } from "../text/tokenizer.ts";
+
+/**
+ * Which prompt the model sees. `paper` is the record's `problem` (the paper's long prompt with a
+ * worked example, ~460 tokens with the tiny vocabulary); `compact` keeps only the output contract,
+ * the image size and the question, so that CPU-sized models train on ~4× shorter sequences. Both
+ * carry "Image size: (W x H)", which the reward reads.
+ */
+export type PromptStyle = "paper" | "compact";
+
+/** The user text of a record's prompt (the image goes before it in the chat template). */
+export const promptText = (record: StvqaRecord, style: PromptStyle): string =>
+  style === "paper"
+    ? record.problem.replace(/^<image>\s*/, "")
+    : `Answer in <observe>, <scene>, <think> and <answer> tags. Image size: (${record.width} x ${record.height})\nQ. ${record.question_with_options}`;
+
+const sceneJson = (record: StvqaRecord): string => {
+  const match = /<scene>([\s\S]*?)<\/scene>/.exec(record.answer_option_text);
+  if (match === null) throw new Error(`record ${record.image_id} has no <scene> in its answer`);
+  return match[1]!;
+};
+
+const names = (ids: ReadonlyArray<string>): string =>
+  ids.map((id) => `the ${id.replace(/\.\d+$/, "").replace(/_/g, " ")}`).join(" and ");
+
+/**
+ * The supervised target for a record: a short templated observation naming the question's
+ * objects, the ground-truth subgraph, a one-line reasoning step from its first relation, and the
+ * answer. Deterministic in the record.
+ */
+export const sftResponse = (record: StvqaRecord): string => {
+  const scene = sceneJson(record);
+  const graph = JSON.parse(scene) as {
+    objects: { id: string }[];
+    relationships?: { subject: string; predicate: string; object: string }[];
+  };
+  const objects = graph.objects.map((o) => o.id);
+  const relation = graph.relationships?.[0];
+  const observe = objects.length > 0 ? `I see ${names(objects)}.` : "I see no such object.";
+  const reason = relation
+    ? `${names([relation.subject])} is ${relation.predicate} ${names([relation.object])}`
+    : `there ${objects.length === 1 ? "is 1 object" : `are ${objects.length} objects`} of interest`;
+  const answer = record.answer_option_text_only;
+  return `<observe>${observe}</observe><scene>${scene}</scene>` +
+    `<think>From the scene graph, ${reason}, so the answer is ${answer}.</think>` +
+    `<answer>${answer}</answer>`;
+};
+
+/** A record ready for the model: prompt tokens, its image, and the record itself. */
+export interface PromptExample {
+  readonly record: StvqaRecord;
+  readonly promptTokens: ReadonlyArray<number>;
+  readonly image: ProcessedImage;
+}
+
+/** Reads and processes a record's image (relative to `dataRoot`) and tokenizes its prompt. */
+export const promptExample = (
+  record: StvqaRecord,
+  dataRoot: string,
+  tokenizer: Tokenizer,
+  processor: ImageProcessorConfig,
+  style: PromptStyle,
+) =>
+  Effect.map(readImage(`${dataRoot}/${record.image}`), (rgb): PromptExample => {
+    const image = processImage(rgb, processor);
+    const text = singleImagePrompt(promptText(record, style), image.imageTokens);
+    return { record, promptTokens: tokenizer.encode(text), image };
+  });
+
+/** The SFT sequence: prompt, then the target response closed by `<|im_end|>`. */
+export const sftSample = (
+  example: PromptExample,
+  tokenizer: Tokenizer,
+  imEndId: number,
+): SequenceSample => {
+  const response = tokenizer.encode(sftResponse(example.record));
+  return {
+    tokens: [...example.promptTokens, ...response, imEndId],
+    image: example.image,
+    responseStart: example.promptTokens.length,
+  };
+};

@@ -1,0 +1,110 @@
+/**
+ * What every program needs before its first step: the model (fresh from a preset with seeded
+ * weights, or from a checkpoint folder), its tokenizer and processor settings, and the run's
+ * checkpoint writer.
+ *
+ * @module
+ */
+import { Effect } from "effect";
+import type { GpuRuntime } from "../gpu/runtime.ts";
+import {
+  type GenerationConfig,
+  type PreprocessorConfig,
+  type PresetName,
+  PRESETS,
+  type Qwen25VLConfig,
+} from "../nn/config.ts";
+import {
+  checkpointDirName,
+  loadCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from "../nn/checkpoint.ts";
+import type { ImageProcessorConfig } from "../nn/image_processor.ts";
+import { initialWeights } from "../nn/init.ts";
+import type { AdamW } from "../nn/optimizer.ts";
+import { Vlm } from "../nn/vlm.ts";
+import { CommandRecorder } from "../gpu/recorder.ts";
+import { loadTokenizer, type Tokenizer } from "../text/tokenizer.ts";
+
+/** A model ready to run, with everything that is saved beside its weights. */
+export interface ModelSetup {
+  readonly vlm: Vlm;
+  readonly config: Qwen25VLConfig;
+  readonly tokenizer: Tokenizer;
+  readonly preprocessor: PreprocessorConfig;
+  readonly generation: GenerationConfig;
+  /** The preset it came from, if any. */
+  readonly preset?: PresetName;
+}
+
+const TOKENIZER_DIR = new URL("../../data/tokenizer/", import.meta.url);
+
+/** The image processor settings of a checkpoint's `preprocessor_config.json`. */
+export const processorSettings = (p: PreprocessorConfig): ImageProcessorConfig => ({
+  patchSize: p.patch_size,
+  temporalPatchSize: p.temporal_patch_size,
+  mergeSize: p.merge_size,
+  minPixels: p.min_pixels,
+  maxPixels: p.max_pixels,
+  imageMean: p.image_mean,
+  imageStd: p.image_std,
+});
+
+/** A preset model with seeded initial weights and the project tokenizer shipped for it. */
+export const modelFromPreset = (rt: GpuRuntime, preset: PresetName, seed: number) =>
+  Effect.map(
+    loadTokenizer(new URL(`${preset}/tokenizer.json`, TOKENIZER_DIR).pathname),
+    (tokenizer): ModelSetup => {
+      const p = PRESETS[preset];
+      return {
+        vlm: new Vlm(rt, p.config, initialWeights(p.config, seed)),
+        config: p.config,
+        tokenizer,
+        preprocessor: p.preprocessor,
+        generation: p.generation,
+        preset,
+      };
+    },
+  );
+
+/** A model from a checkpoint folder (weights checked against its config before upload). */
+export const modelFromCheckpoint = (rt: GpuRuntime, dir: string) =>
+  Effect.map(loadCheckpoint(dir), (ckpt): ModelSetup => ({
+    vlm: new Vlm(
+      rt,
+      ckpt.config,
+      new Map([...ckpt.weights].map(([name, values]) => [name, Float32Array.from(values)])),
+    ),
+    config: ckpt.config,
+    tokenizer: ckpt.tokenizer,
+    preprocessor: ckpt.preprocessor,
+    generation: ckpt.generation,
+  }));
+
+/** Reads the weights and optimizer moments back and writes `root/step-XXXXXXXX` atomically. */
+export const saveRunCheckpoint = (
+  root: string,
+  setup: ModelSetup,
+  optimizer: AdamW,
+  state: TrainerState,
+) =>
+  Effect.gen(function* () {
+    const rt = setup.vlm.runtime;
+    const rec = new CommandRecorder(rt, "checkpoint");
+    setup.vlm.params.read(rec);
+    optimizer.read(rec);
+    const { arrays } = yield* Effect.promise(() => rec.submit().resolve());
+    const count = setup.vlm.params.all().length;
+    const weights = setup.vlm.params.collect(arrays.slice(0, count));
+    const moments = optimizer.collect(arrays.slice(count));
+    const dir = `${root}/${checkpointDirName(state.step)}`;
+    yield* saveCheckpoint(dir, {
+      config: setup.config,
+      weights,
+      generation: setup.generation,
+      preprocessor: setup.preprocessor,
+      tokenizer: setup.tokenizer,
+    }, { expAvg: moments.m, expAvgSq: moments.v, state });
+    return dir;
+  });

@@ -1,0 +1,288 @@
+/**
+ * Supervised fine-tuning: teacher-forced training on dataset records with the response in the
+ * paper's format, loss on response tokens only, AdamW with warm-up and cosine decay and gradient
+ * clipping, NaN-guarded steps, metrics JSONL, atomic checkpoints with optimizer and data-order
+ * state, and a greedy held-out evaluation at the end. It is the paper's SFT baseline and the cold
+ * start for GRPO (the tiny model has no pre-training).
+ *
+ * @module
+ */
+import { Effect, Option, Schema, Stream } from "effect";
+import { readJsonl } from "../dataset/jsonl.ts";
+import { StvqaRecord } from "../dataset/record.ts";
+import { Gpu } from "../gpu/gpu.ts";
+import { Arena } from "../gpu/buffer_pool.ts";
+import { crossEntropyBackward, crossEntropyForward } from "../gpu/ops/cross_entropy.ts";
+import type { CommandRecorder } from "../gpu/recorder.ts";
+import { GpuRuntime } from "../gpu/runtime.ts";
+import type { Tensor } from "../gpu/tensor.ts";
+import { packBatch, type SequenceSample } from "../nn/batch.ts";
+import { latestCheckpoint, loadTrainingState } from "../nn/checkpoint.ts";
+import { AdamW } from "../nn/optimizer.ts";
+import { optimizerStep } from "../nn/train_step.ts";
+import { writeFileAtomic } from "../report/atomic_write.ts";
+import { DataOrder } from "./data_order.ts";
+import { type PromptExample, promptExample, sftSample } from "./examples.ts";
+import { evaluateGreedy, summarize } from "./greedy_eval.ts";
+import {
+  modelFromCheckpoint,
+  modelFromPreset,
+  type ModelSetup,
+  processorSettings,
+  saveRunCheckpoint,
+} from "./model_setup.ts";
+
+const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0));
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
+const Positive = Schema.Finite.check(Schema.isGreaterThan(0));
+
+/** Every setting of an SFT run (recorded in the run folder). */
+export const SftOptions = Schema.Struct({
+  preset: Schema.Literals(["tiny", "small"]),
+  /** Start from this checkpoint folder instead of fresh preset weights. */
+  init: Schema.optionalKey(Schema.String),
+  /** Records folder with train.jsonl, val.jsonl and the images. */
+  data: Schema.String,
+  /** Run folder: metrics, checkpoints, evaluation. */
+  out: Schema.String,
+  steps: PositiveInt,
+  /** Sequences per optimizer step. */
+  batchSize: PositiveInt,
+  /** Sequences per forward/backward (gradients accumulate over a step's micro-batches). */
+  microBatch: PositiveInt,
+  lr: Positive,
+  warmupSteps: NonNegativeInt,
+  /** Cosine decay floor as a fraction of `lr`. */
+  minLrRatio: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
+  weightDecay: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
+  maxGradNorm: Positive,
+  seed: NonNegativeInt,
+  promptStyle: Schema.Literals(["compact", "paper"]),
+  /** Records whose SFT sequence is longer are skipped (counted in the summary). */
+  maxTokens: PositiveInt,
+  saveEvery: PositiveInt,
+  /** Held-out prompts decoded greedily at the end (0 = none). */
+  evalPrompts: NonNegativeInt,
+  maxNewTokens: PositiveInt,
+  resume: Schema.Boolean,
+});
+/** A decoded {@link SftOptions}. */
+export type SftOptions = typeof SftOptions.Type;
+
+/** Defaults for the `tiny` preset on a CPU adapter (see the README for the measured run). */
+export const SFT_DEFAULTS: SftOptions = {
+  preset: "tiny",
+  data: "data/generated/stvqa-synth",
+  out: "runs/sft-tiny",
+  steps: 250,
+  batchSize: 8,
+  microBatch: 4,
+  lr: 2e-3,
+  warmupSteps: 20,
+  minLrRatio: 0.1,
+  weightDecay: 0.01,
+  maxGradNorm: 1,
+  seed: 1,
+  promptStyle: "compact",
+  maxTokens: 512,
+  saveEvery: 100,
+  evalPrompts: 64,
+  maxNewTokens: 400,
+  resume: false,
+};
+
+/** Linear warm-up to `lr`, then cosine decay to `lr · minLrRatio` at the last step. */
+export const sftLearningRate = (step: number, o: SftOptions): number => {
+  if (step < o.warmupSteps) return (o.lr * (step + 1)) / o.warmupSteps;
+  const progress = Math.min(1, (step - o.warmupSteps) / Math.max(1, o.steps - o.warmupSteps));
+  return o.lr * (o.minLrRatio + (1 - o.minLrRatio) * 0.5 * (1 + Math.cos(Math.PI * progress)));
+};
+
+const readRecords = (file: string) => Stream.runCollect(readJsonl(file, StvqaRecord));
+
+/** Prompt examples built on first use (image decode + tokenize), cached by record index. */
+const exampleCache = (
+  records: ReadonlyArray<StvqaRecord>,
+  setup: ModelSetup,
+  o: SftOptions,
+) => {
+  const cache = new Map<number, PromptExample>();
+  const processor = processorSettings(setup.preprocessor);
+  return (i: number) =>
+    Effect.gen(function* () {
+      const hit = cache.get(i);
+      if (hit !== undefined) return hit;
+      const example = yield* promptExample(
+        records[i]!,
+        o.data,
+        setup.tokenizer,
+        processor,
+        o.promptStyle,
+      );
+      cache.set(i, example);
+      return example;
+    });
+};
+
+/** Records one micro-batch: forward, mean cross-entropy on response tokens, backward. */
+const recordMicroBatch = (
+  setup: ModelSetup,
+  arena: Arena,
+  samples: ReadonlyArray<SequenceSample>,
+  gradScale: number,
+) =>
+(rec: CommandRecorder): Tensor => {
+  const vlm = setup.vlm;
+  const host = packBatch(setup.config, samples, setup.generation.pad_token_id);
+  const batch = vlm.upload(arena, host);
+  const { logits, saved } = vlm.forward(rec, arena, batch);
+  const rows = host.batch * host.length;
+  const stats = {
+    lse: arena.alloc([rows]),
+    logp: arena.alloc([rows]),
+    entropy: arena.alloc([rows]),
+    summary: arena.alloc([2]),
+  };
+  crossEntropyForward(rec, logits, batch.targets, stats);
+  const dlogits = arena.alloc(logits.shape);
+  crossEntropyBackward(rec, {
+    logits,
+    targets: batch.targets,
+    lse: stats.lse,
+    summary: stats.summary,
+    dlogits,
+  }, { gradScale });
+  vlm.backward(rec, arena, saved, dlogits);
+  return stats.summary;
+};
+
+const progressLine = (text: string) => {
+  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
+  Deno.stderr.writeSync(new TextEncoder().encode(line));
+};
+
+/** The SFT run as an Effect (needs the `Gpu` service). */
+export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
+  const gpu = yield* Gpu;
+  const rt = new GpuRuntime(gpu);
+  const checkpoints = `${o.out}/checkpoints`;
+  const resumeFrom = o.resume
+    ? Option.getOrUndefined(yield* latestCheckpoint(checkpoints))
+    : undefined;
+  const setup: ModelSetup = resumeFrom !== undefined
+    ? yield* modelFromCheckpoint(rt, resumeFrom)
+    : o.init !== undefined
+    ? yield* modelFromCheckpoint(rt, o.init)
+    : yield* modelFromPreset(rt, o.preset, o.seed);
+  const optimizer = new AdamW(rt, setup.vlm.params, {
+    beta1: 0.9,
+    beta2: 0.999,
+    eps: 1e-8,
+    weightDecay: o.weightDecay,
+    maxGradNorm: o.maxGradNorm,
+  });
+  let dataPosition = { epoch: 0, position: 0 };
+  if (resumeFrom !== undefined) {
+    const training = yield* loadTrainingState(resumeFrom, setup.config);
+    optimizer.load(rt, { m: training.expAvg, v: training.expAvgSq, step: training.state.step });
+    dataPosition = training.state.data_order;
+  }
+  const train = [...yield* readRecords(`${o.data}/train.jsonl`)];
+  const val = [...yield* readRecords(`${o.data}/val.jsonl`)];
+  const example = exampleCache(train, setup, o);
+  const order = new DataOrder(train.length, o.seed, dataPosition);
+  const imEnd = setup.generation.eos_token_id[0]!;
+  yield* Effect.promise(() => Deno.mkdir(o.out, { recursive: true }));
+  yield* writeFileAtomic(`${o.out}/sft_options.json`, JSON.stringify(o, null, 2));
+  const metricsFile = `${o.out}/sft_metrics.jsonl`;
+  const arena = new Arena(rt.pool);
+  let skippedLong = 0;
+  const started = performance.now();
+  for (let step = optimizer.step; step < o.steps; step++) {
+    const samples: SequenceSample[] = [];
+    while (samples.length < o.batchSize) {
+      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd);
+      if (sample.tokens.length > o.maxTokens) skippedLong++;
+      else samples.push(sample);
+    }
+    const micro = Math.ceil(o.batchSize / o.microBatch);
+    const lr = sftLearningRate(step, o);
+    const stepStart = performance.now();
+    const outcome = yield* Effect.promise(() =>
+      optimizerStep(
+        setup.vlm,
+        optimizer,
+        arena,
+        lr,
+        (rec) =>
+          Array.from({ length: micro }, (_, m) =>
+            recordMicroBatch(
+              setup,
+              arena,
+              samples.slice(m * o.microBatch, (m + 1) * o.microBatch),
+              1 / micro,
+            )(rec)),
+      )
+    );
+    const seconds = (performance.now() - stepStart) / 1000;
+    const loss = outcome.readouts.reduce((s, r) => s + r[0]!, 0) / micro;
+    const tokens = samples.reduce((s, x) => s + x.tokens.length, 0);
+    const row = {
+      step: step + 1,
+      loss,
+      gradNorm: outcome.gradNorm,
+      lr,
+      applied: outcome.applied,
+      tokensPerSecond: tokens / seconds,
+      seconds,
+    };
+    yield* Effect.promise(() =>
+      Deno.writeTextFile(metricsFile, JSON.stringify(row) + "\n", { append: true })
+    );
+    progressLine(
+      `sft ${row.step}/${o.steps} loss ${loss.toFixed(4)} |g| ${outcome.gradNorm.toFixed(3)} ` +
+        `lr ${lr.toExponential(2)} ${seconds.toFixed(2)} s/step${
+          outcome.applied ? "" : " (skipped: non-finite)"
+        }`,
+    );
+    if (row.step % o.saveEvery === 0 || row.step === o.steps) {
+      yield* saveRunCheckpoint(checkpoints, setup, optimizer, {
+        format: "spatial-thinker/trainer-state@1",
+        step: optimizer.step,
+        seed: o.seed,
+        rng: { algorithm: "sfc32-fork(seed, epoch)", state: `${o.seed}` },
+        data_order: order.state,
+        optimizer: {
+          name: "adamw",
+          learning_rate: lr,
+          beta1: 0.9,
+          beta2: 0.999,
+          epsilon: 1e-8,
+          weight_decay: o.weightDecay,
+        },
+        ...(setup.preset ? { preset: setup.preset } : {}),
+      });
+    }
+  }
+  if (Deno.stderr.isTerminal()) progressLine("\n");
+  const trainMinutes = (performance.now() - started) / 60000;
+  if (o.evalPrompts === 0) return { trainMinutes, skippedLong };
+  const evalExamples: PromptExample[] = [];
+  const valExample = exampleCache(val, setup, o);
+  for (let i = 0; i < Math.min(o.evalPrompts, val.length); i++) {
+    evalExamples.push(yield* valExample(i));
+  }
+  const results = yield* Effect.promise(() =>
+    evaluateGreedy(setup, evalExamples, {
+      batchSize: 8,
+      maxNewTokens: o.maxNewTokens,
+      seed: o.seed,
+    })
+  );
+  const summary = summarize(results);
+  yield* writeFileAtomic(
+    `${o.out}/sft_eval.json`,
+    JSON.stringify({ summary, trainMinutes, skippedLong, samples: results.slice(0, 8) }, null, 2),
+  );
+  return { trainMinutes, skippedLong, summary };
+});
