@@ -1,4 +1,5 @@
-// Token sampling from logit rows, one workgroup per row. Two entry points:
+// Token sampling from logit rows. TPR invocations per row (a power of two ≤ 256; 256 / TPR rows
+// per workgroup); reductions run within each row's TPR slots of workgroup memory. Two entry points:
 //
 //   sample_tokens  temperature + top-p (nucleus) sampling with a counter-based RNG:
 //     1. m = max logit, sums of exp for the raw logits and for z = logits / temperature.
@@ -7,10 +8,11 @@
 //        order-preserving u32 keys of f32 values (11 passes, each measuring the mass above 7
 //        candidate keys), so θ is exactly one of the row's values. Ties at θ are all kept.
 //        top_p ≥ 1 skips the search.
-//     3. u ∈ [0, 1) from Philox-4x32-10 with key (seed_lo, seed_hi) and counter (row_offset + row, step, 0, 0):
-//        the same seed and counters give the same u on every device. The kept mass is split into
-//        256 contiguous segments; a serial scan of the segment sums finds the segment holding
-//        u · total and one invocation walks it. Deterministic for a given device.
+//     3. u ∈ [0, 1) from Philox-4x32-10 with key (seed_lo, seed_hi) and counter
+//        (row_offset + row, step, 0, 0): the same seed and counters give the same u on every
+//        device. The kept mass is split into TPR contiguous segments; a serial scan of the segment
+//        sums finds the segment holding u · total and its invocation walks it. Deterministic for a
+//        given device.
 //     Outputs: token, its log-prob under the sampling distribution (temperature + renormalised
 //     nucleus) and under the unmodified logits (log_softmax at temperature 1).
 //   argmax  greedy decoding: the first index of the maximum; logp (sampling) = 0, logp_raw as above.
@@ -38,52 +40,58 @@ struct Params {
 
 const WG: u32 = 256u;
 const LOWEST: f32 = -3.4028234663852886e38;
+const NONE: u32 = 0xffffffffu;
+// Invocations per row: a power of two ≤ WG.
+override TPR: u32 = 256u;
 
 var<workgroup> red_f: array<f32, WG>;
 var<workgroup> red_u: array<u32, WG>;
 var<workgroup> red_v: array<vec4<f32>, WG>;
-var<workgroup> chosen_segment: u32;
-var<workgroup> chosen_offset: f32;
-var<workgroup> chosen_token: u32;
+// Per row slot (lid / TPR): the segment to walk, the offset into it, the kept mass, the token.
+var<workgroup> chosen_lane: array<u32, WG>;
+var<workgroup> chosen_offset: array<f32, WG>;
+var<workgroup> kept_mass: array<f32, WG>;
+var<workgroup> chosen_token: array<u32, WG>;
 
-fn reduce_max(lid: u32, value: f32) -> f32 {
+// Reductions over the TPR invocations of a row (lid − lane is the row's first slot).
+fn row_max(lid: u32, lane: u32, value: f32) -> f32 {
   red_f[lid] = value;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       red_f[lid] = max(red_f[lid], red_f[lid + stride]);
     }
     workgroupBarrier();
   }
-  let result = red_f[0];
+  let result = red_f[lid - lane];
   workgroupBarrier();
   return result;
 }
 
-fn reduce_sum(lid: u32, value: f32) -> f32 {
+fn row_sum(lid: u32, lane: u32, value: f32) -> f32 {
   red_f[lid] = value;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       red_f[lid] += red_f[lid + stride];
     }
     workgroupBarrier();
   }
-  let result = red_f[0];
+  let result = red_f[lid - lane];
   workgroupBarrier();
   return result;
 }
 
-fn reduce_sum4(lid: u32, value: vec4<f32>) -> vec4<f32> {
+fn row_sum4(lid: u32, lane: u32, value: vec4<f32>) -> vec4<f32> {
   red_v[lid] = value;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       red_v[lid] += red_v[lid + stride];
     }
     workgroupBarrier();
   }
-  let result = red_v[0];
+  let result = red_v[lid - lane];
   workgroupBarrier();
   return result;
 }
@@ -121,8 +129,9 @@ fn philox4x32(counter: vec4<u32>, key: vec2<u32>) -> vec4<u32> {
   return c;
 }
 
-fn row_of(wid: vec3<u32>, groups: vec3<u32>) -> u32 {
-  return wid.x + wid.y * groups.x;
+// This invocation's row in the dispatch (may be ≥ rows in the last workgroup).
+fn row_of(wid: vec3<u32>, groups: vec3<u32>, lid: u32) -> u32 {
+  return (wid.x + wid.y * groups.x) * (WG / TPR) + lid / TPR;
 }
 
 @compute @workgroup_size(WG)
@@ -131,30 +140,31 @@ fn sample_tokens(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = row_of(wid, groups);
-  if (row >= params.rows) {
-    return;
-  }
+  let lane = lid % TPR;
+  let slot = lid / TPR;
+  let row = row_of(wid, groups, lid);
+  let valid = row < params.rows;
+  // Invocations of rows past the end take part in the barriers with empty loops.
+  let vocab = select(0u, params.vocab, valid);
   let base = row * params.vocab;
-  let vocab = params.vocab;
   let temperature = params.temperature;
 
   var m = LOWEST;
-  for (var v = lid; v < vocab; v += WG) {
+  for (var v = lane; v < vocab; v += TPR) {
     m = max(m, logits[base + v]);
   }
-  let m_raw = reduce_max(lid, m);
+  let m_raw = row_max(lid, lane, m);
   // Division by a positive number is monotone, so this is the maximum of z exactly.
   let m_z = m_raw / temperature;
   var s_raw = 0.0;
   var s_z = 0.0;
-  for (var v = lid; v < vocab; v += WG) {
+  for (var v = lane; v < vocab; v += TPR) {
     let l = logits[base + v];
     s_raw += exp(l - m_raw);
     s_z += exp(l / temperature - m_z);
   }
-  let sum_raw = reduce_sum(lid, s_raw);
-  let sum_z = reduce_sum(lid, s_z);
+  let sum_raw = row_sum(lid, lane, s_raw);
+  let sum_z = row_sum(lid, lane, s_z);
 
   // Nucleus threshold: the largest key whose upper set holds ≥ top_p of the mass. An 8-ary
   // search: each pass measures the mass above 7 evenly spaced candidate keys at once and keeps
@@ -167,11 +177,13 @@ fn sample_tokens(
       let span = hi - lo;
       let q = span / 8u;
       let r = span % 8u;
-      let c_lo = vec4<u32>(lo) + vec4<u32>(1u, 2u, 3u, 4u) * q + min(vec4<u32>(1u, 2u, 3u, 4u), vec4<u32>(r));
-      let c_hi = vec4<u32>(lo) + vec4<u32>(5u, 6u, 7u, 7u) * q + min(vec4<u32>(5u, 6u, 7u, 7u), vec4<u32>(r));
+      let j_lo = vec4<u32>(1u, 2u, 3u, 4u);
+      let j_hi = vec4<u32>(5u, 6u, 7u, 7u);
+      let c_lo = vec4<u32>(lo) + j_lo * q + min(j_lo, vec4<u32>(r));
+      let c_hi = vec4<u32>(lo) + j_hi * q + min(j_hi, vec4<u32>(r));
       var a = vec4<f32>(0.0);
       var b = vec4<f32>(0.0);
-      for (var v = lid; v < vocab; v += WG) {
+      for (var v = lane; v < vocab; v += TPR) {
         let z = logits[base + v] / temperature;
         let k = key_of(z);
         if (k >= c_lo.x) {
@@ -180,13 +192,12 @@ fn sample_tokens(
           b += select(vec4<f32>(0.0), e, vec4<u32>(k) >= c_hi);
         }
       }
-      let mass_lo = reduce_sum4(lid, a);
-      let mass_hi = reduce_sum4(lid, b);
+      let mass_lo = row_sum4(lid, lane, a);
+      let mass_hi = row_sum4(lid, lane, b);
       if (span > 0u) {
         // Masses fall as the candidate rises: take the last candidate still holding `wanted`.
-        let below = c_lo.x - 1u;
         var new_lo = lo;
-        var new_hi = below;
+        var new_hi = c_lo.x - 1u;
         if (mass_lo.x >= wanted) { new_lo = c_lo.x; new_hi = c_lo.y - 1u; }
         if (mass_lo.y >= wanted) { new_lo = c_lo.y; new_hi = c_lo.z - 1u; }
         if (mass_lo.z >= wanted) { new_lo = c_lo.z; new_hi = c_lo.w - 1u; }
@@ -201,9 +212,9 @@ fn sample_tokens(
   }
   let threshold = lo;
 
-  // Kept mass per contiguous segment.
-  let seg = (vocab + WG - 1u) / WG;
-  let seg_start = min(lid * seg, vocab);
+  // Kept mass per contiguous segment of the row.
+  let seg = (params.vocab + TPR - 1u) / TPR;
+  let seg_start = min(lane * seg, vocab);
   let seg_end = min(seg_start + seg, vocab);
   var part = 0.0;
   for (var v = seg_start; v < seg_end; v++) {
@@ -214,21 +225,22 @@ fn sample_tokens(
   }
   red_f[lid] = part;
   workgroupBarrier();
-  if (lid == 0u) {
+  if (valid && lane == 0u) {
     var total = 0.0;
-    for (var j = 0u; j < WG; j++) {
-      total += red_f[j];
+    for (var j = 0u; j < TPR; j++) {
+      total += red_f[lid + j];
     }
     let n = params.row_base + row;
-    let bits = philox4x32(vec4<u32>(params.row_offset + n, params.step, 0u, 0u), vec2<u32>(params.seed_lo, params.seed_hi));
+    let key = vec2<u32>(params.seed_lo, params.seed_hi);
+    let bits = philox4x32(vec4<u32>(params.row_offset + n, params.step, 0u, 0u), key);
     let goal = f32(bits.x >> 8u) * (1.0 / 16777216.0) * total;
-    // Rounding can leave goal ≥ the running sum at the end: fall back to the last non-empty segment.
+    // Rounding can leave goal ≥ the running sum at the end: the last non-empty segment is used.
     var prefix = 0.0;
     var segment = 0u;
     var offset = 0.0;
     var found = false;
-    for (var j = 0u; j < WG; j++) {
-      let here = red_f[j];
+    for (var j = 0u; j < TPR; j++) {
+      let here = red_f[lid + j];
       if (!found && here > 0.0) {
         segment = j;
         offset = goal - prefix;
@@ -236,12 +248,12 @@ fn sample_tokens(
       }
       prefix += here;
     }
-    chosen_segment = segment;
-    chosen_offset = offset;
-    red_f[0] = total;
+    chosen_lane[slot] = segment;
+    chosen_offset[slot] = offset;
+    kept_mass[slot] = total;
   }
   workgroupBarrier();
-  if (lid == chosen_segment) {
+  if (valid && lane == chosen_lane[slot]) {
     var cum = 0.0;
     var pick = seg_start;
     for (var v = seg_start; v < seg_end; v++) {
@@ -249,21 +261,21 @@ fn sample_tokens(
       if (key_of(z) >= threshold) {
         pick = v;
         let e = exp(z - m_z);
-        if (cum + e > chosen_offset) {
+        if (cum + e > chosen_offset[slot]) {
           break;
         }
         cum += e;
       }
     }
-    chosen_token = pick;
+    chosen_token[slot] = pick;
   }
   workgroupBarrier();
-  if (lid == 0u) {
+  if (valid && lane == 0u) {
     let n = params.row_base + row;
-    let tok = chosen_token;
+    let tok = chosen_token[slot];
     let l = logits[base + tok];
     tokens[n] = tok;
-    logp[n] = (l / temperature - m_z) - log(red_f[0]);
+    logp[n] = (l / temperature - m_z) - log(kept_mass[slot]);
     logp_raw[n] = (l - m_raw) - log(sum_raw);
   }
 }
@@ -274,16 +286,16 @@ fn argmax(
   @builtin(num_workgroups) groups: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
 ) {
-  let row = row_of(wid, groups);
-  if (row >= params.rows) {
-    return;
-  }
+  let lane = lid % TPR;
+  let row = row_of(wid, groups, lid);
+  let valid = row < params.rows;
+  let vocab = select(0u, params.vocab, valid);
   let base = row * params.vocab;
   var best = LOWEST;
-  var best_index = 0xffffffffu;
-  for (var v = lid; v < params.vocab; v += WG) {
+  var best_index = NONE;
+  for (var v = lane; v < vocab; v += TPR) {
     let l = logits[base + v];
-    if (l > best || best_index == 0xffffffffu) {
+    if (l > best || best_index == NONE) {
       best = l;
       best_index = v;
     }
@@ -291,28 +303,28 @@ fn argmax(
   red_f[lid] = best;
   red_u[lid] = best_index;
   workgroupBarrier();
-  for (var stride = WG / 2u; stride > 0u; stride >>= 1u) {
-    if (lid < stride) {
+  for (var stride = TPR / 2u; stride > 0u; stride >>= 1u) {
+    if (lane < stride) {
       let other = red_f[lid + stride];
       let other_index = red_u[lid + stride];
-      // The lower index wins ties; empty slots (index 0xffffffff) never win.
-      if (other_index != 0xffffffffu && (other > red_f[lid] || (other == red_f[lid] &&
-          other_index < red_u[lid]) || red_u[lid] == 0xffffffffu)) {
+      // The lower index wins ties; empty slots (index NONE) never win.
+      let better = other > red_f[lid] || (other == red_f[lid] && other_index < red_u[lid]);
+      if (other_index != NONE && (better || red_u[lid] == NONE)) {
         red_f[lid] = other;
         red_u[lid] = other_index;
       }
     }
     workgroupBarrier();
   }
-  let m_raw = red_f[0];
-  let tok = red_u[0];
+  let m_raw = red_f[lid - lane];
+  let tok = red_u[lid - lane];
   workgroupBarrier();
   var s = 0.0;
-  for (var v = lid; v < params.vocab; v += WG) {
+  for (var v = lane; v < vocab; v += TPR) {
     s += exp(logits[base + v] - m_raw);
   }
-  let sum_raw = reduce_sum(lid, s);
-  if (lid == 0u) {
+  let sum_raw = row_sum(lid, lane, s);
+  if (valid && lane == 0u) {
     let n = params.row_base + row;
     tokens[n] = tok;
     logp[n] = 0.0;

@@ -58,6 +58,8 @@ for (
     { vocab: 7, temperature: 0.7, topP: 0.8 },
     { vocab: 300, temperature: 1, topP: 1 },
     { vocab: 3000, temperature: 1.3, topP: 0.9 },
+    // 9000 logits: a whole 256-invocation workgroup per row.
+    { vocab: 9000, temperature: 1, topP: 0.95 },
   ]
 ) {
   gpuTest(

@@ -12,6 +12,7 @@ import type { CommandRecorder } from "../recorder.ts";
 import { expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import { rowChunks } from "./row_chunks.ts";
+import { threadsPerRow } from "./row_reduce.ts";
 
 /** Outputs of `sampleTokens`, each [N]. */
 export interface SampledTokens {
@@ -71,9 +72,11 @@ export const sampleTokens = (
       throw new RangeError(`${op}: ${name} must be a u32 counter, got ${value}`);
     }
   }
+  const tpr = threadsPerRow(vocab);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "sample_fwd.wgsl",
     entryPoint: temperature === 0 ? "argmax" : "sample_tokens",
+    constants: { TPR: tpr },
   });
   const blocks = rowChunks(
     op,
@@ -86,7 +89,7 @@ export const sampleTokens = (
     rec.dispatch(
       pipeline,
       [block.view, out.tokens, out.logp, out.logpRaw],
-      grid1d(block.rows, 1),
+      grid1d(block.rows, 256 / tpr),
       packParams([
         { u32: block.rows },
         { u32: vocab },
