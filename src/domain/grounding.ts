@@ -5,49 +5,58 @@
  *
  * @module
  */
+import { Schema } from "effect";
 
 /** A predicted object assigned to a ground-truth object by the Hungarian matching. */
-export interface ObjectMatch {
+export const ObjectMatch = Schema.Struct({
   /** Index into the ground-truth objects. */
-  readonly groundTruth: number;
+  groundTruth: Schema.Int,
   /** Index into the predicted objects. */
-  readonly prediction: number;
+  prediction: Schema.Int,
   /** Cosine similarity of the two cleaned labels, in [−1, 1] (1 for identical labels). */
-  readonly labelSimilarity: number;
+  labelSimilarity: Schema.Finite,
   /** `(CIoU + 1) / 2` of the normalised boxes; about [−0.25, 1] for ordered boxes. */
-  readonly mappedCiou: number;
+  mappedCiou: Schema.Finite,
   /** Plain IoU of the normalised boxes (used by the strict variant). */
-  readonly iou: number;
+  iou: Schema.Finite,
   /** L1 distance of the normalised boxes (used by the strict variant). */
-  readonly l1: number;
+  l1: Schema.Finite,
   /** The matching cost `2·(1 − labelSimilarity) + 1·(1 − mappedCiou)`. */
-  readonly cost: number;
-}
+  cost: Schema.Finite,
+});
+/** A decoded {@link ObjectMatch}. */
+export type ObjectMatch = typeof ObjectMatch.Type;
 
 /** A predicted relation assigned to a ground-truth relation by the triplet matching. */
-export interface TripletMatch {
-  readonly groundTruth: number;
-  readonly prediction: number;
-  readonly subjectSimilarity: number;
-  readonly predicateSimilarity: number;
-  readonly objectSimilarity: number;
+export const TripletMatch = Schema.Struct({
+  groundTruth: Schema.Int,
+  prediction: Schema.Int,
+  subjectSimilarity: Schema.Finite,
+  predicateSimilarity: Schema.Finite,
+  objectSimilarity: Schema.Finite,
   /** `0.3·subject + 0.3·object + 0.4·predicate`; the matching cost is `1 − similarity`. */
-  readonly similarity: number;
-}
+  similarity: Schema.Finite,
+});
+/** A decoded {@link TripletMatch}. */
+export type TripletMatch = typeof TripletMatch.Type;
 
 /** Object and relation counts of both scene graphs. */
-export interface SceneCounts {
-  readonly predictedObjects: number;
-  readonly groundTruthObjects: number;
-  readonly predictedRelations: number;
-  readonly groundTruthRelations: number;
-}
+export const SceneCounts = Schema.Struct({
+  predictedObjects: Schema.Int,
+  groundTruthObjects: Schema.Int,
+  predictedRelations: Schema.Int,
+  groundTruthRelations: Schema.Int,
+});
+/** A decoded {@link SceneCounts}. */
+export type SceneCounts = typeof SceneCounts.Type;
 
 /** Everything the reward needs to know about how a predicted scene graph lines up with the truth. */
-export interface Grounding {
+export const Grounding = Schema.Struct({
   /** One entry per matched ground-truth object, in ground-truth order. */
-  readonly objectMatches: ReadonlyArray<ObjectMatch>;
+  objectMatches: Schema.Array(ObjectMatch),
   /** One entry per matched ground-truth relation, in ground-truth order. */
-  readonly tripletMatches: ReadonlyArray<TripletMatch>;
-  readonly counts: SceneCounts;
-}
+  tripletMatches: Schema.Array(TripletMatch),
+  counts: SceneCounts,
+});
+/** A decoded {@link Grounding}. */
+export type Grounding = typeof Grounding.Type;

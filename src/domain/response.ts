@@ -5,7 +5,7 @@
  * @module
  */
 import { Schema } from "effect";
-import { SceneGraph } from "./scene_graph.ts";
+import { SceneGraphStructure } from "./scene_graph.ts";
 
 /**
  * The format rules of the official `format_reward`. All must hold for format = 1.
@@ -53,26 +53,30 @@ export type FormatFailure = typeof FormatFailure.Type;
  * object whose objects and relations have the right structure (ids not checked against the id
  * pattern, extra keys ignored), so that ablations without format gating can still score it.
  */
-export interface Response {
-  readonly observe: string | undefined;
-  readonly scene: SceneGraph | undefined;
-  readonly think: string | undefined;
-  readonly answer: string | undefined;
-}
+export const Response = Schema.Struct({
+  observe: Schema.optional(Schema.String),
+  scene: Schema.optional(SceneGraphStructure),
+  think: Schema.optional(Schema.String),
+  answer: Schema.optional(Schema.String),
+});
+/** A decoded {@link Response}. */
+export type Response = typeof Response.Type;
 
 /** The result of parsing one response or ground-truth string. Never an exception. */
-export interface ParsedResponse {
-  readonly response: Response;
+export const ParsedResponse = Schema.Struct({
+  response: Response,
   /** Broken format rules in a fixed order; empty ⇔ the official format reward is 1. */
-  readonly failures: ReadonlyArray<FormatFailure>;
+  failures: Schema.Array(FormatFailure),
   /**
    * Whether the scene JSON has an `objects` array. The official `count_reward` gives 0 when it has
    * not, although the format check treats a missing `objects` key as an empty list.
    */
-  readonly sceneListsObjects: boolean;
+  sceneListsObjects: Schema.Boolean,
   /**
    * Whether the whole text is `<think>…</think>`, optional whitespace, `<answer>…</answer>`: the
    * format rule of the vanilla-GRPO baseline (`r1v`).
    */
-  readonly thinkAnswerLayout: boolean;
-}
+  thinkAnswerLayout: Schema.Boolean,
+});
+/** A decoded {@link ParsedResponse}. */
+export type ParsedResponse = typeof ParsedResponse.Type;

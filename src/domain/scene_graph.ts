@@ -64,6 +64,18 @@ export const SceneGraph = Schema.Struct({
 /** A decoded {@link SceneGraph}. */
 export type SceneGraph = typeof SceneGraph.Type;
 
+/**
+ * The structure of a scene graph without the rules on ids (pattern, uniqueness): what a parsed
+ * response holds, since the reward can compute with any such graph. Same type as
+ * {@link SceneGraph}.
+ */
+export const SceneGraphStructure = Schema.Struct({
+  objects: Schema.Array(Schema.Struct({ id: Schema.String, bbox: Box })),
+  relationships: Schema.Array(
+    Schema.Struct({ subject: Schema.String, predicate: Schema.String, object: Schema.String }),
+  ),
+});
+
 /** The empty scene graph: no objects, no relations. */
 export const EMPTY_SCENE: SceneGraph = { objects: [], relationships: [] };
 

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { Schema } from "effect";
-import { cleanLabel, duplicateObjectIds, SceneGraph } from "../../src/domain/scene_graph.ts";
+import {
+  cleanLabel,
+  duplicateObjectIds,
+  SceneGraph,
+  SceneGraphStructure,
+} from "../../src/domain/scene_graph.ts";
 
 Deno.test("cleanLabel drops the .N suffix, maps _ and - to spaces, trims and lower-cases", () => {
   assert.equal(cleanLabel("Red_Cube.2"), "red cube");
@@ -39,4 +44,18 @@ Deno.test("SceneGraph rejects repeated ids, ids with spaces and three-number box
   ) {
     assert.equal(decode({ objects, relationships: [] })._tag, "Failure", JSON.stringify(objects));
   }
+});
+
+Deno.test("SceneGraphStructure accepts what the id rules reject, but not a broken box", () => {
+  const decodeStructure = Schema.decodeUnknownResult(SceneGraphStructure);
+  const objects = [{ id: "traffic light.1", bbox: [1, 2, 3, 4] }, {
+    id: "traffic light.1",
+    bbox: [1, 2, 3, 4],
+  }];
+  assert.equal(decodeStructure({ objects, relationships: [] })._tag, "Success");
+  assert.equal(decode({ objects, relationships: [] })._tag, "Failure");
+  assert.equal(
+    decodeStructure({ objects: [{ id: "a.1", bbox: [1, 2] }], relationships: [] })._tag,
+    "Failure",
+  );
 });
