@@ -78,6 +78,7 @@ const cases = [
   { rows: 5, vocab: 7, temperature: 0.7 },
   { rows: 6, vocab: 300, temperature: 1 },
   { rows: 3, vocab: 1000, temperature: 1.3 },
+  { rows: 2, vocab: 17000, temperature: 1 },
 ];
 
 for (const { rows, vocab, temperature } of cases) {

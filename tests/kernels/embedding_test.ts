@@ -54,6 +54,7 @@ const cases = [
   // 600 tokens over 5 ids: many duplicates per id, spread over three 256-token chunks.
   { tokens: 600, vocab: 5, dim: 9 },
   { tokens: 300, vocab: 700, dim: 70 },
+  { tokens: 20, vocab: 10, dim: 300 },
 ];
 
 for (const { tokens, vocab, dim } of cases) {

@@ -37,8 +37,14 @@ const runForward = async (rt: GpuRuntime, x: F32, w: F32, rows: number) => {
 };
 
 // Shapes: a single element; rows packed several per workgroup (300 rows of 20: 2 invocations per
-// row, 128 rows per workgroup, the last workgroup partial); long rows.
-for (const [rows, dim] of [[1, 1], [3, 7], [300, 20], [5, 256], [9, 300], [2, 1000]] as const) {
+// row, 128 rows per workgroup, the last workgroup partial); long rows up to a whole workgroup per
+// row (17000).
+for (
+  const [rows, dim] of [[1, 1], [3, 7], [300, 20], [5, 256], [9, 300], [2, 1000], [
+    1,
+    17000,
+  ]] as const
+) {
   gpuTest(`rmsNormForward matches the float64 reference for [${rows}, ${dim}]`, async (rt) => {
     const rng = seededRandom(rows * 1000 + dim);
     const x = randomArray(rows * dim, rng, 2);
@@ -82,7 +88,7 @@ const runBackward = async (
 };
 
 // 130 rows span three 64-row blocks of the weight-gradient reduction, the last one partial.
-for (const [rows, dim] of [[1, 5], [4, 33], [130, 70], [300, 9]] as const) {
+for (const [rows, dim] of [[1, 5], [4, 33], [130, 70], [300, 9], [2, 2100]] as const) {
   gpuTest(
     `rmsNormBackward matches the reference and finite differences for [${rows}, ${dim}]`,
     async (rt) => {
