@@ -5,6 +5,7 @@
  * ```
  * deno task data --scenes 2000 --out data/generated/stvqa-synth --seed 1
  * deno task data import-vg --scene-graphs scene_graphs.json --image-data image_data.json --out data/generated/vg
+ * deno task data import-stvqa --parquet train-00000-of-00001.parquet --split train --out data/generated/stvqa-7k
  * ```
  *
  * @module
@@ -18,6 +19,7 @@ import { paperShares } from "../dataset/balance.ts";
 import { DEFAULT_GENERATE_OPTIONS, generateDataset } from "../dataset/generate.ts";
 import { formatCounts, formatSummary } from "../dataset/summary.ts";
 import { importVisualGenome } from "../dataset/import_vg.ts";
+import { importStvqaParquet } from "../dataset/import_stvqa.ts";
 
 /** A one-line progress bar on stderr, redrawn in place. */
 const progressBar = () => {
@@ -117,9 +119,33 @@ const importVg = Command.make(
   }),
 ).pipe(Command.withDescription("Import Visual Genome scene graphs as spatial VQA records"));
 
+const importStvqa = Command.make(
+  "import-stvqa",
+  {
+    parquet: Flag.String("parquet").pipe(
+      Flag.withDescription("A published STVQA-7K parquet file (one split)"),
+    ),
+    split: Flag.String("split").pipe(
+      Flag.withDefault("train"),
+      Flag.withDescription("Name of the JSONL file to write (<split>.jsonl)"),
+    ),
+    out: Flag.String("out").pipe(Flag.withDescription("Output folder (must not exist)")),
+  },
+  Effect.fn("import-stvqa")(function* ({ parquet, split, out }) {
+    const summary = yield* importStvqaParquet({ parquet, split, out });
+    yield* Console.log(formatCounts({ [split]: summary.records }));
+    yield* Console.log(
+      `imported ${summary.rows} rows and ${summary.images} images into ${out}` +
+        (summary.sizeMismatches > 0
+          ? ` (${summary.sizeMismatches} JPEGs differ from the prompt's image size; the prompt's size is kept)`
+          : ""),
+    );
+  }),
+).pipe(Command.withDescription("Import a published STVQA-7K parquet file as our records"));
+
 if (import.meta.main) {
   data.pipe(
-    Command.withSubcommands([importVg]),
+    Command.withSubcommands([importVg, importStvqa]),
     Command.run({ version: "0.1.0" }),
     Effect.provide(NodeServices.layer),
     NodeRuntime.runMain,

@@ -101,15 +101,15 @@ export const temporaryPath = (path: string): string => `${path}.tmp-${Deno.pid}`
  * Writes records as JSONL to `path`, atomically: each record is validated with `schema` first
  * (a bad one fails with `RecordDecodeError` naming the target file and the record's 1-based line),
  * lines go to a temporary sibling, and the rename happens only after the last record. On any
- * failure the temporary file is removed and an existing `path` is left untouched.
+ * failure (of the stream too) the temporary file is removed and an existing `path` is untouched.
  * Returns the number of records written.
  */
-export const writeJsonl = <S extends Schema.Codec<unknown, unknown>>(
+export const writeJsonl = <S extends Schema.Codec<unknown, unknown>, E = never>(
   path: string,
   schema: S,
-  records: Stream.Stream<S["Type"], RecordDecodeError | DatasetIoError>,
+  records: Stream.Stream<S["Type"], E>,
   serialise: (encoded: unknown) => string = (encoded) => JSON.stringify(encoded),
-): Effect.Effect<number, RecordDecodeError | DatasetIoError> => {
+): Effect.Effect<number, E | RecordDecodeError | DatasetIoError> => {
   const encode = Schema.encodeUnknownResult(schema as Schema.Codec<unknown, unknown>);
   const decode = Schema.decodeUnknownResult(schema as Schema.Codec<unknown, unknown>);
   const tmp = temporaryPath(path);
