@@ -157,3 +157,58 @@ Deno.test("a transformers 5 style config with rope_parameters and dtype decodes"
   const decoded = Result.getOrThrow(decodeQwen25VLConfig(v5, "v5.json"));
   assert.deepEqual(decoded, { ...PRESETS.tiny.config, sliding_window: 2048 });
 });
+
+Deno.test("the published Qwen2.5-VL-3B-Instruct config.json decodes to the 3B preset", () => {
+  // The published file's keys and values, including the ones our schema does not model.
+  const published = {
+    architectures: ["Qwen2_5_VLForConditionalGeneration"],
+    attention_dropout: 0.0,
+    bos_token_id: 151643,
+    eos_token_id: 151645,
+    vision_start_token_id: 151652,
+    vision_end_token_id: 151653,
+    vision_token_id: 151654,
+    image_token_id: 151655,
+    video_token_id: 151656,
+    hidden_act: "silu",
+    hidden_size: 2048,
+    initializer_range: 0.02,
+    intermediate_size: 11008,
+    max_position_embeddings: 128000,
+    max_window_layers: 70,
+    model_type: "qwen2_5_vl",
+    num_attention_heads: 16,
+    num_hidden_layers: 36,
+    num_key_value_heads: 2,
+    rms_norm_eps: 1e-06,
+    rope_theta: 1000000.0,
+    sliding_window: 32768,
+    tie_word_embeddings: true,
+    torch_dtype: "bfloat16",
+    transformers_version: "4.41.2",
+    use_cache: true,
+    use_sliding_window: false,
+    vision_config: {
+      depth: 32,
+      hidden_act: "silu",
+      hidden_size: 1280,
+      intermediate_size: 3420,
+      num_heads: 16,
+      in_chans: 3,
+      out_hidden_size: 2048,
+      patch_size: 14,
+      spatial_merge_size: 2,
+      spatial_patch_size: 14,
+      window_size: 112,
+      fullatt_block_indexes: [7, 15, 23, 31],
+      tokens_per_second: 2,
+      temporal_patch_size: 2,
+    },
+    rope_scaling: { type: "mrope", mrope_section: [16, 24, 24] },
+    vocab_size: 151936,
+  };
+  assert.deepEqual(
+    Result.getOrThrow(decodeQwen25VLConfig(published, "Qwen2.5-VL-3B-Instruct/config.json")),
+    PRESETS["qwen2.5-vl-3b"].config,
+  );
+});
