@@ -8,9 +8,11 @@
  * subset chosen in advance would silently turn real words into out-of-vocabulary zeros. The JSON
  * has about five significant digits per value, so float32 loses nothing.
  *
- * Cache layout (little-endian): `"STWV"`, u32 format version, u32 word count, u32 dimensions, u32
- * byte length of the words blob; the words in code-unit order as UTF-8 joined by `\n`, zero-padded
- * to 4 bytes; then `count × dimensions` float32 values, row i belonging to word i.
+ * Cache layout: `"STWV"`, then little-endian u32 format version, word count, dimensions and byte
+ * length of the words blob; the words in code-unit order as UTF-8 joined by `\n`, zero-padded to
+ * 4 bytes; then `count × dimensions` float32 values in the platform's byte order (little-endian
+ * on every platform Deno runs on), row i belonging to word i. The file name carries the package
+ * version, so a new version gets a new cache.
  *
  * @module
  */
