@@ -101,6 +101,33 @@ export const tokenLogProbs = (
  * Records the mean softmax cross-entropy over rows whose target is not `IGNORE_INDEX`:
  * `tokenLogProbs` into `out`, then `out.summary` [2] f32 = [mean loss, number of rows counted]
  * (mean 0 when every row is ignored).
+ *
+ * @example Mean loss of two rows, one ignored, read back once
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { crossEntropyForward, IGNORE_INDEX } from "./cross_entropy.ts";
+ *
+ * const summary = await Effect.runPromise(Effect.provide(
+ *   Effect.gen(function* () {
+ *     const rt = new GpuRuntime(yield* Gpu);
+ *     const logits = rt.createTensor([2, 3], "f32", new Float32Array([0, 0, 0, 5, 1, 2]));
+ *     const targets = rt.createTensor([2], "u32", new Uint32Array([1, IGNORE_INDEX]));
+ *     const stat = () => rt.createTensor([2]);
+ *     const out = { lse: stat(), logp: stat(), entropy: stat(), summary: stat() };
+ *     const rec = new CommandRecorder(rt);
+ *     crossEntropyForward(rec, logits, targets, out);
+ *     rec.read(out.summary);
+ *     const { arrays } = yield* Effect.promise(() => rec.submit().resolve());
+ *     return arrays[0]!;
+ *   }),
+ *   Gpu.layer,
+ * ));
+ * // Uniform logits over 3 classes: loss ln 3 on the one counted row.
+ * if (Math.abs(summary[0]! - Math.log(3)) > 1e-6 || summary[1] !== 1) throw new Error("loss");
+ * ```
  */
 export const crossEntropyForward = (
   rec: CommandRecorder,

@@ -10,8 +10,9 @@ import { expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import { threadsPerRow } from "./row_reduce.ts";
 
-/** Rows summed per block in the first stage of the weight gradient. */
-const DW_ROWS_PER_BLOCK = 64;
+/** Rows summed per block in the first stage of the weight gradient (more past 4M rows, so the
+ * block count fits one grid dimension). */
+const dwRowsPerBlock = (rows: number): number => Math.max(64, Math.ceil(rows / 65535));
 
 const rowsAndDim = (op: string, x: Tensor): { rows: number; dim: number } => {
   const dim = x.shape.at(-1);
@@ -40,10 +41,10 @@ export interface RmsNormForward {
 export const rmsNormForward = (rec: CommandRecorder, t: RmsNormForward, eps: number): void => {
   const op = "rmsNormForward";
   const { rows, dim } = rowsAndDim(op, t.x);
+  expectShape(op, "x", t.x, t.x.shape); // dtype
   expectShape(op, "weight", t.weight, [dim]);
   expectShape(op, "y", t.y, t.x.shape);
   expectShape(op, "rstd", t.rstd, [rows]);
-  expectShape(op, "x", t.x, t.x.shape);
   const tpr = threadsPerRow(dim);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "rmsnorm_fwd.wgsl",
@@ -86,7 +87,7 @@ export const rmsNormBackward = (
 ): void => {
   const op = "rmsNormBackward";
   const { rows, dim } = rowsAndDim(op, t.x);
-  expectShape(op, "x", t.x, t.x.shape);
+  expectShape(op, "x", t.x, t.x.shape); // dtype
   expectShape(op, "weight", t.weight, [dim]);
   expectShape(op, "rstd", t.rstd, [rows]);
   expectShape(op, "dy", t.dy, t.x.shape);
@@ -100,14 +101,15 @@ export const rmsNormBackward = (
     grid1d(rows, 256 / tpr),
     packParams([{ u32: rows }, { u32: dim }, { u32: 0 }, { u32: 0 }]),
   );
-  const blockCount = Math.max(1, Math.ceil(rows / DW_ROWS_PER_BLOCK));
+  const rowsPerBlock = dwRowsPerBlock(rows);
+  const blockCount = Math.max(1, Math.ceil(rows / rowsPerBlock));
   const blocks = arena.alloc([blockCount, dim]);
   const columns = Math.ceil(dim / 64);
   rec.dispatch(
     pipelines.get({ kernel: "rmsnorm_bwd.wgsl", defines: { DW_PARTIAL: true } }),
     [t.x, t.dy, t.rstd, blocks],
     [columns, blockCount],
-    packParams([{ u32: rows }, { u32: dim }, { u32: DW_ROWS_PER_BLOCK }, { u32: 0 }]),
+    packParams([{ u32: rows }, { u32: dim }, { u32: rowsPerBlock }, { u32: 0 }]),
   );
   rec.dispatch(
     pipelines.get({ kernel: "rmsnorm_bwd.wgsl", defines: { DW_REDUCE: true } }),

@@ -41,6 +41,36 @@ export interface SampleOptions {
 /**
  * Records one sampled token per row of logits [N, V] into `out`. Row n draws its uniform from
  * Philox-4x32-10 with key (seed mod 2³², ⌊seed / 2³²⌋) and counter (rowOffset + n, step, 0, 0).
+ *
+ * @example Nucleus sampling keeps only the likeliest tokens
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { sampleTokens } from "./sample.ts";
+ *
+ * const tokens = await Effect.runPromise(Effect.provide(
+ *   Effect.gen(function* () {
+ *     const rt = new GpuRuntime(yield* Gpu);
+ *     // 4 rows of p ∝ e^[4, 4, 0, 0]: top-p 0.9 keeps tokens 0 and 1 only.
+ *     const row = [4, 4, 0, 0];
+ *     const logits = rt.createTensor([4, 4], "f32", new Float32Array([...row, ...row, ...row, ...row]));
+ *     const out = {
+ *       tokens: rt.createTensor([4], "u32"),
+ *       logp: rt.createTensor([4]),
+ *       logpRaw: rt.createTensor([4]),
+ *     };
+ *     const rec = new CommandRecorder(rt);
+ *     sampleTokens(rec, logits, out, { temperature: 1, topP: 0.9, seed: 42, step: 0 });
+ *     rec.read(out.tokens);
+ *     const { arrays } = yield* Effect.promise(() => rec.submit().resolve());
+ *     return [...arrays[0]!];
+ *   }),
+ *   Gpu.layer,
+ * ));
+ * if (!tokens.every((t) => t === 0 || t === 1)) throw new Error(`outside the nucleus: ${tokens}`);
+ * ```
  */
 export const sampleTokens = (
   rec: CommandRecorder,
