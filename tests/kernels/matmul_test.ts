@@ -87,7 +87,10 @@ for (const layout of LAYOUTS) {
   gpuTest(`matmul ${layout} matches the float64 reference on ragged shapes`, async (rt) => {
     let seed = 1;
     for (const [m, n, k] of SHAPES) {
-      await checkMatmul(rt, { layout, batch: 1, m, n, k, broadcastB: true }, seed++);
+      // viaNT: the direct kernel, and transposes into the NT kernel (the CPU-adapter path).
+      for (const viaNT of [false, true]) {
+        await checkMatmul(rt, { layout, batch: 1, m, n, k, broadcastB: true }, seed++, { viaNT });
+      }
     }
   });
 
@@ -99,6 +102,7 @@ for (const layout of LAYOUTS) {
         for (const [m, n, k] of [[45, 52, 24], [21, 11, 6]] as const) {
           await checkMatmul(rt, { layout, batch: 1, m, n, k, broadcastB: true }, seed++, {
             tile: { tm, tn4 },
+            viaNT: false,
           });
         }
       }
@@ -106,17 +110,50 @@ for (const layout of LAYOUTS) {
   });
 
   gpuTest(`matmul ${layout} handles a batch axis with shared and per-batch B`, async (rt) => {
-    await checkMatmul(rt, { layout, batch: 3, m: 19, n: 24, k: 16, broadcastB: true }, 7);
-    await checkMatmul(rt, { layout, batch: 3, m: 19, n: 24, k: 16, broadcastB: false }, 8);
-    await checkMatmul(rt, { layout, batch: 2, m: 5, n: 7, k: 3, broadcastB: false }, 9);
+    for (const viaNT of [false, true]) {
+      const options = { viaNT };
+      await checkMatmul(
+        rt,
+        { layout, batch: 3, m: 19, n: 24, k: 16, broadcastB: true },
+        7,
+        options,
+      );
+      await checkMatmul(
+        rt,
+        { layout, batch: 3, m: 19, n: 24, k: 16, broadcastB: false },
+        8,
+        options,
+      );
+      await checkMatmul(rt, { layout, batch: 2, m: 5, n: 7, k: 3, broadcastB: false }, 9, options);
+    }
   });
 
   gpuTest(`matmul ${layout} applies alpha, bias and accumulation`, async (rt) => {
     const s = { layout, batch: 2, m: 33, n: 20, k: 12, broadcastB: true };
-    await checkMatmul(rt, s, 11, { alpha: 0.5, bias: true });
-    await checkMatmul(rt, s, 12, { accumulate: true });
-    await checkMatmul(rt, s, 13, { alpha: -2, bias: true, accumulate: true });
-    await checkMatmul(rt, { ...s, n: 7, k: 5 }, 14, { bias: true, accumulate: true });
+    for (const viaNT of [false, true]) {
+      await checkMatmul(rt, s, 11, { alpha: 0.5, bias: true, viaNT });
+      await checkMatmul(rt, s, 12, { accumulate: true, viaNT });
+      await checkMatmul(rt, s, 13, { alpha: -2, bias: true, accumulate: true, viaNT });
+      await checkMatmul(rt, { ...s, n: 7, k: 5 }, 14, { bias: true, accumulate: true, viaNT });
+    }
+  });
+
+  gpuTest(`matmul ${layout} keeps a batch axis of size 1`, async (rt) => {
+    const rng = seededRandom(15);
+    const s = { layout, batch: 1, m: 40, n: 36, k: 8, broadcastB: false };
+    const a = randomArray(s.m * s.k, rng);
+    const b = randomArray(s.n * s.k, rng);
+    const at = rt.createTensor([1, ...aShape(s)], "f32", a);
+    const bt = rt.createTensor([1, ...bShape({ ...s, broadcastB: true })], "f32", b);
+    for (const viaNT of [false, true]) {
+      const ct = rt.createTensor([1, s.m, s.n]);
+      const [c] = await runAndRead(rt, (rec) => {
+        fill(rec, ct, Number.NaN);
+        matmul(rec, at, bt, ct, { layout, viaNT });
+        return [ct];
+      });
+      assertAllClose(c!, matmulRef(s, a, b), { ...TOL, label: `batch 1, viaNT ${viaNT}` });
+    }
   });
 }
 

@@ -49,6 +49,12 @@ export interface MatmulOptions {
   readonly tile?: MatmulTile;
   /** Binding limit to split against; defaults to the device's. Smaller values force splitting. */
   readonly maxBindingBytes?: number;
+  /**
+   * Run NN and TN as transposes plus the NT kernel (scratch from the buffer pool), when K is a
+   * multiple of 4 and nothing needs splitting. Default: on CPU adapters, when the product is large
+   * enough to repay the transposes.
+   */
+  readonly viaNT?: boolean;
 }
 
 /** The matmul dimensions an op works on. */
@@ -82,11 +88,26 @@ export const matmulPipeline = (rt: GpuRuntime, v: MatmulVariant): GPUComputePipe
 };
 
 /**
+ * Whether the device is a CPU rasteriser (Mesa lavapipe/llvmpipe, SwiftShader). There one thread
+ * runs a whole workgroup, so a few large workgroups beat many small ones, and strided reads along
+ * K are expensive (see `matmul`'s NT path).
+ */
+export const isCpuAdapter = (device: GPUDevice): boolean => {
+  const info = device.adapterInfo;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(text);
+};
+
+/**
  * The tile for a shape: 16×16 per invocation for large outputs (best measured on lavapipe), smaller
  * when M or N is small so that ragged edges waste little work, and smaller again while the grid has
- * fewer than 64 workgroups (big GPUs need many in flight).
+ * fewer than `minWorkgroups` workgroups (big GPUs need many in flight; a 2-core CPU needs few).
  */
-export const chooseTile = (layout: MatmulLayout, s: MatmulShape): MatmulTile => {
+export const chooseTile = (
+  layout: MatmulLayout,
+  s: MatmulShape,
+  minWorkgroups = 64,
+): MatmulTile => {
   const minTm = layout === "TN" ? 4 : 1;
   let tm = s.m >= 128 ? 16 : s.m >= 48 ? 8 : s.m >= 12 ? 4 : s.m >= 2 ? 2 : 1;
   tm = Math.max(tm, minTm);
@@ -94,7 +115,7 @@ export const chooseTile = (layout: MatmulLayout, s: MatmulShape): MatmulTile => 
   const [wx, wy] = MATMUL_WORKGROUP;
   const groups = (tm: number, tn4: number) =>
     Math.ceil(s.m / (tm * wy)) * Math.ceil(s.n / (4 * tn4 * wx)) * s.batch;
-  while (groups(tm, tn4) < 64) {
+  while (groups(tm, tn4) < minWorkgroups) {
     if (tm > Math.max(4, minTm)) tm /= 2;
     else if (tn4 > 1) tn4 /= 2;
     else break;
@@ -206,6 +227,57 @@ const planSplit = (
 };
 
 /**
+ * Whether transposing NN's B (K·N values) or TN's A and B (K·(M + N)) costs at most ~1/32 of the
+ * product's 2·M·N·K operations.
+ */
+const repaysTransposes = (layout: MatmulLayout, s: MatmulShape): boolean =>
+  layout === "NN" ? s.m * (s.broadcastB ? s.batch : 1) >= 32 : Math.min(s.m, s.n) >= 64;
+
+/** Records `dst[z] = src[z]ᵀ` for src [(batch,) rows, cols] into a pool buffer and returns it. */
+const transposed = (
+  rec: CommandRecorder,
+  src: Tensor,
+  batch: number,
+  rows: number,
+  cols: number,
+): Tensor => {
+  const rt = rec.runtime;
+  const dst: Tensor = {
+    shape: src.shape.length === 3 ? [batch, cols, rows] : [cols, rows],
+    dtype: "f32",
+    buffer: rt.pool.acquire(batch * rows * cols * 4, "matmul"),
+    offset: 0,
+  };
+  rec.dispatch(
+    rt.pipelines.get({ kernel: "matmul_transpose.wgsl" }),
+    [src, dst],
+    [Math.ceil(cols / 16), Math.ceil(rows / 16), batch],
+    packParams([{ u32: rows }, { u32: cols }]),
+  );
+  return dst;
+};
+
+/**
+ * NN as `A·(Bᵀ)ᵀ` and TN as `(Aᵀ)·(Bᵀ)ᵀ` through the NT kernel, with the transposes in pool
+ * buffers. The buffers go back to the pool at once: everything recorded later runs after the
+ * NT dispatch on the GPU, and every user of a pool buffer writes it before reading it.
+ */
+const matmulViaNT = (
+  rec: CommandRecorder,
+  layout: MatmulLayout,
+  s: MatmulShape,
+  a: Tensor,
+  b: Tensor,
+  c: Tensor,
+  options: MatmulOptions,
+): void => {
+  const bt = transposed(rec, b, s.broadcastB ? 1 : s.batch, s.k, s.n);
+  const at = layout === "TN" ? transposed(rec, a, s.batch, s.k, s.m) : a;
+  matmul(rec, at, bt, c, { ...options, layout: "NT", viaNT: false });
+  for (const t of layout === "TN" ? [at, bt] : [bt]) rec.runtime.pool.release(t.buffer);
+};
+
+/**
  * Records `C = alpha·op(A)·op(B) (+ bias) (+ C if accumulate)` for every batch entry.
  *
  * Shapes (f32): NN A [(batch,) M, K] · B [(batch,) K, N]; NT B [(batch,) N, K]; TN A [(batch,) K, M];
@@ -224,9 +296,9 @@ export const matmul = (
   const layout = options.layout ?? "NN";
   const s = matmulShape(op, layout, a, b, c);
   if (options.bias !== undefined) expectShape(op, "bias", options.bias, [s.n], "f32");
-  const tile = options.tile ?? chooseTile(layout, s);
   const rt = rec.runtime;
   const limit = options.maxBindingBytes ?? rt.maxBindingBytes;
+  const cpu = isCpuAdapter(rt.device);
   const operands: [Operand, Operand, Operand] = [
     layout === "TN"
       ? { tensor: a, rowDim: "k", colDim: "m", ld: s.m, batchStride: s.k * s.m }
@@ -243,6 +315,14 @@ export const matmul = (
     limit,
     rt.device.limits.minStorageBufferOffsetAlignment,
   );
+  const transposedBytes = 4 * s.k * Math.max(
+    layout === "TN" ? s.batch * s.m : 0,
+    (s.broadcastB ? 1 : s.batch) * s.n,
+  );
+  const viaNT = layout !== "NT" && plan === undefined && s.k % 4 === 0 &&
+    transposedBytes <= limit && (options.viaNT ?? (cpu && repaysTransposes(layout, s)));
+  if (viaNT) return matmulViaNT(rec, layout, s, a, b, c, options);
+  const tile = options.tile ?? chooseTile(layout, s, cpu ? 4 : 64);
   const vec4 = operands.every((o) => o.ld % 4 === 0);
   const [wx, wy] = MATMUL_WORKGROUP;
   const chunks = plan === undefined ? [undefined] : Array.from(

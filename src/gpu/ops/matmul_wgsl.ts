@@ -63,16 +63,9 @@ const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 const prelude = (v: MatmulVariant): string => {
   const elem = v.vec4 ? "vec4<f32>" : "f32";
   const fields = MATMUL_PARAMS.map((f) => `  ${f}: ${f === "alpha" ? "f32" : "u32"},`).join("\n");
+  // Only the scalar path needs bounds-checked loads (see `Body`).
   const loader = (name: string, buffer: string) =>
-    v.vec4
-      ? `
-// Four consecutive elements (row r, columns col..col+3) of a rows×cols matrix, clamped inside it.
-// With vec4 storage K is a multiple of 4, so only rows/columns past M or N can be out of range,
-// and those results are never stored: clamping (no zeroing) is enough.
-fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f32> {
-  return ${buffer}[(base + min(r, rows - 1u) * ld + min(col, cols - 4u)) / 4u];
-}`
-      : `
+    v.vec4 ? "" : `
 // Four consecutive elements (row r, columns col..col+3) of a rows×cols matrix; zero outside it.
 fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f32> {
   var value = vec4<f32>(0.0);
@@ -121,57 +114,109 @@ ${store}
 `;
 };
 
+/**
+ * Loop bodies. With vec4 storage the row offsets are computed once before the K loop (in vec4
+ * units); K is a multiple of 4 so it never runs past the end, and rows/columns past M or N are
+ * clamped inside the matrix (their results are never stored), so no load needs zeroing. The
+ * scalar path goes through the bounds-checked `load_a` / `load_b`, which zero-pad along K.
+ */
+interface Body {
+  readonly setup: string[];
+  readonly loop: string[];
+}
+
 /** NN: per 4 k-steps, one vec4 of A per row (along K) and TN4 vec4 of each of 4 rows of B. */
-const bodyNN = (tm: number, tn4: number): string[] => {
-  const lines = ["for (var k = 0u; k < p.k; k += 4u) {"];
+const bodyNN = (tm: number, tn4: number, vec4: boolean): Body => {
+  const setup = vec4
+    ? [
+      ...range(tm).map((i) => `let ra${i} = (a_base + min(row0 + ${i}u, p.m - 1u) * p.lda) / 4u;`),
+      ...range(tn4).map((j) => `let cb${j} = min(col0 + ${4 * j}u, p.n - 4u) / 4u;`),
+    ]
+    : [];
+  const loop = ["for (var k = 0u; k < p.k; k += 4u) {"];
   for (const i of range(tm)) {
-    lines.push(`  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`);
+    loop.push(
+      vec4
+        ? `  let a${i} = a[ra${i} + k / 4u];`
+        : `  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`,
+    );
   }
   for (const kk of range(4)) {
+    if (vec4) loop.push(`  let rb${kk} = (b_base + (k + ${kk}u) * p.ldb) / 4u;`);
     for (const j of range(tn4)) {
-      lines.push(
-        `  let b${kk}_${j} = load_b(b_base, p.ldb, p.k, p.n, k + ${kk}u, col0 + ${4 * j}u);`,
+      loop.push(
+        vec4
+          ? `  let b${kk}_${j} = b[rb${kk} + cb${j}];`
+          : `  let b${kk}_${j} = load_b(b_base, p.ldb, p.k, p.n, k + ${kk}u, col0 + ${4 * j}u);`,
       );
     }
     for (const i of range(tm)) {
       for (const j of range(tn4)) {
-        lines.push(
+        loop.push(
           `  c${i}_${j} = fma(vec4<f32>(a${i}.${COMPONENTS[kk]}), b${kk}_${j}, c${i}_${j});`,
         );
       }
     }
   }
-  lines.push("}");
-  return lines;
+  loop.push("}");
+  return { setup, loop };
 };
 
 /** NT: per 4 k-steps, one vec4 of A per row and one of B per column (both along K); dot products. */
-const bodyNT = (tm: number, tn4: number): string[] => {
-  const lines = ["for (var k = 0u; k < p.k; k += 4u) {"];
+const bodyNT = (tm: number, tn4: number, vec4: boolean): Body => {
+  const setup = vec4
+    ? [
+      ...range(tm).map((i) => `let ra${i} = (a_base + min(row0 + ${i}u, p.m - 1u) * p.lda) / 4u;`),
+      ...range(4 * tn4).map((jj) =>
+        `let rb${jj} = (b_base + min(col0 + ${jj}u, p.n - 1u) * p.ldb) / 4u;`
+      ),
+    ]
+    : [];
+  const loop = ["for (var k = 0u; k < p.k; k += 4u) {"];
   for (const i of range(tm)) {
-    lines.push(`  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`);
+    loop.push(
+      vec4
+        ? `  let a${i} = a[ra${i} + k / 4u];`
+        : `  let a${i} = load_a(a_base, p.lda, p.m, p.k, row0 + ${i}u, k);`,
+    );
   }
   for (const jj of range(4 * tn4)) {
-    lines.push(`  let b${jj} = load_b(b_base, p.ldb, p.n, p.k, col0 + ${jj}u, k);`);
+    loop.push(
+      vec4
+        ? `  let b${jj} = b[rb${jj} + k / 4u];`
+        : `  let b${jj} = load_b(b_base, p.ldb, p.n, p.k, col0 + ${jj}u, k);`,
+    );
   }
   for (const i of range(tm)) {
     for (const j of range(tn4)) {
       const dots = range(4).map((q) => `dot(a${i}, b${4 * j + q})`).join(", ");
-      lines.push(`  c${i}_${j} += vec4<f32>(${dots});`);
+      loop.push(`  c${i}_${j} += vec4<f32>(${dots});`);
     }
   }
-  lines.push("}");
-  return lines;
+  loop.push("}");
+  return { setup, loop };
 };
 
 /** TN: per k-step, TM/4 vec4 of A's row k (along M) and TN4 vec4 of B's row k (along N). */
-const stepTN = (tm: number, tn4: number, k: string, indent: string): string[] => {
+const stepTN = (tm: number, tn4: number, vec4: boolean, k: string, indent: string): string[] => {
   const lines: string[] = [];
+  if (vec4) {
+    lines.push(`${indent}let ar = (a_base + (${k}) * p.lda) / 4u;`);
+    lines.push(`${indent}let br = (b_base + (${k}) * p.ldb) / 4u;`);
+  }
   for (const q of range(tm / 4)) {
-    lines.push(`${indent}let a${q} = load_a(a_base, p.lda, p.k, p.m, ${k}, row0 + ${4 * q}u);`);
+    lines.push(
+      vec4
+        ? `${indent}let a${q} = a[ar + ca${q}];`
+        : `${indent}let a${q} = load_a(a_base, p.lda, p.k, p.m, ${k}, row0 + ${4 * q}u);`,
+    );
   }
   for (const j of range(tn4)) {
-    lines.push(`${indent}let b${j} = load_b(b_base, p.ldb, p.k, p.n, ${k}, col0 + ${4 * j}u);`);
+    lines.push(
+      vec4
+        ? `${indent}let b${j} = b[br + cb${j}];`
+        : `${indent}let b${j} = load_b(b_base, p.ldb, p.k, p.n, ${k}, col0 + ${4 * j}u);`,
+    );
   }
   for (const i of range(tm)) {
     for (const j of range(tn4)) {
@@ -182,16 +227,28 @@ const stepTN = (tm: number, tn4: number, k: string, indent: string): string[] =>
   return lines;
 };
 
-/** TN is unrolled by 4 along K with a scalar-step tail (K is not contiguous in either operand). */
-const bodyTN = (tm: number, tn4: number): string[] => [
-  "var k = 0u;",
-  "for (; k + 4u <= p.k; k += 4u) {",
-  ...range(4).flatMap((kk) => ["  {", ...stepTN(tm, tn4, `k + ${kk}u`, "    "), "  }"]),
-  "}",
-  "for (; k < p.k; k++) {",
-  ...stepTN(tm, tn4, "k", "  "),
-  "}",
-];
+/** TN is unrolled by 4 along K with a single-step tail (K is not contiguous in either operand). */
+const bodyTN = (tm: number, tn4: number, vec4: boolean): Body => ({
+  setup: vec4
+    ? [
+      ...range(tm / 4).map((q) => `let ca${q} = min(row0 + ${4 * q}u, p.m - 4u) / 4u;`),
+      ...range(tn4).map((j) => `let cb${j} = min(col0 + ${4 * j}u, p.n - 4u) / 4u;`),
+    ]
+    : [],
+  loop: [
+    "var k = 0u;",
+    "for (; k + 4u <= p.k; k += 4u) {",
+    ...range(4).flatMap((kk) => [
+      "  {",
+      ...stepTN(tm, tn4, vec4, `k + ${kk}u`, "    "),
+      "  }",
+    ]),
+    "}",
+    "for (; k < p.k; k++) {",
+    ...stepTN(tm, tn4, vec4, "k", "  "),
+    "}",
+  ],
+});
 
 /** The complete WGSL module for one variant (entry point `main`). */
 export const matmulSource = (v: MatmulVariant): string => {
@@ -202,10 +259,10 @@ export const matmulSource = (v: MatmulVariant): string => {
     throw new RangeError(`matmul: TN needs a multiple of 4 rows per invocation, got ${v.tm}`);
   }
   const body = v.layout === "NN"
-    ? bodyNN(v.tm, v.tn4)
+    ? bodyNN(v.tm, v.tn4, v.vec4)
     : v.layout === "NT"
-    ? bodyNT(v.tm, v.tn4)
-    : bodyTN(v.tm, v.tn4);
+    ? bodyNT(v.tm, v.tn4, v.vec4)
+    : bodyTN(v.tm, v.tn4, v.vec4);
   const accumulators = range(v.tm).flatMap((i) =>
     range(v.tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`)
   );
@@ -224,7 +281,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let a_base = p.a_offset + gid.z * p.a_batch_stride;
   let b_base = p.b_offset + gid.z * p.b_batch_stride;
   let c_base = p.c_offset + gid.z * p.c_batch_stride;
-${[...accumulators, ...body, ...stores].map((l) => `  ${l}`).join("\n")}
+${[...accumulators, ...body.setup, ...body.loop, ...stores].map((l) => `  ${l}`).join("\n")}
 }
 `;
 };
