@@ -25,45 +25,10 @@ import { ImageSize, ImageSizeMissing } from "../domain/image_size.ts";
 import type { Grounding } from "../domain/grounding.ts";
 import type { FormatRule, ParsedResponse } from "../domain/response.ts";
 import { EMPTY_SCENE, type SceneGraph } from "../domain/scene_graph.ts";
-import { type RewardBreakdown, RewardWeights } from "../domain/reward.ts";
+import type { RewardBreakdown, RewardConfig, RewardVariant } from "../domain/reward.ts";
 import { defaultLabelSimilarity, type LabelSimilarity } from "../text/label_similarity.ts";
 import { Grounder, groundScenes } from "./ground.ts";
 import { Parser, parseResponse } from "./parse.ts";
-
-/** The named reward variants. */
-export const RewardVariant = Schema.Literals([
-  "spatial-thinker",
-  "sparse",
-  "naive-spatial",
-  "strict",
-]);
-/** One of {@link RewardVariant}. */
-export type RewardVariant = typeof RewardVariant.Type;
-
-/**
- * Everything that distinguishes one variant from another. Decode it from configuration files with
- * `Schema.decodeUnknownResult(RewardConfig)`.
- */
-export const RewardConfig = Schema.Struct({
-  variant: RewardVariant,
-  weights: RewardWeights,
-  /** `spatial-thinker`: the four-tag rules; `think-answer`: the r1v full-match layout. */
-  formatRule: Schema.Literals(["spatial-thinker", "think-answer"]),
-  /** Format 0 ⇒ every component 0. */
-  gateOnFormat: Schema.Boolean,
-  /** Spatial only scored when accuracy is 1. */
-  gateSpatialOnAccuracy: Schema.Boolean,
-  /** `matched-mciou`: the shipped relaxed score; `objects-and-relations`: the unused strict one. */
-  spatialScore: Schema.Literals(["matched-mciou", "objects-and-relations"]),
-  /** λ_obj and λ_rel of the count reward (paper Table 7). */
-  countWeights: Schema.Struct({ objects: Schema.Finite, relations: Schema.Finite }),
-  /** The official `REL_GATING`: spatial 0 when no relation could be matched. */
-  relationGating: Schema.Boolean,
-  /** Answer used when a response has no `<answer>` pair: `""` (spatial_sgg) or the whole text (r1v). */
-  answerWithoutTag: Schema.Literals(["empty", "whole-text"]),
-});
-/** A decoded {@link RewardConfig}. */
-export type RewardConfig = typeof RewardConfig.Type;
 
 const SPATIAL_THINKER: RewardConfig = {
   variant: "spatial-thinker",

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
 import { Result } from "effect";
+import type { RewardConfig } from "../../src/domain/reward.ts";
 import { cleanLabel } from "../../src/domain/scene_graph.ts";
 import { parseResponse } from "../../src/stages/parse.ts";
-import {
-  imageSizeFromProblem,
-  REWARD_VARIANTS,
-  type RewardConfig,
-  scoreParsed,
-} from "../../src/stages/reward.ts";
+import { imageSizeFromProblem, REWARD_VARIANTS, scoreParsed } from "../../src/stages/reward.ts";
 
 /** Cases scored by the official Python reward; see official/generate_official_rewards.py. */
 interface OfficialCase {

@@ -2,13 +2,12 @@ import assert from "node:assert/strict";
 import { Effect, Layer, Result, Schema } from "effect";
 import { CIOU_EPS, mappedCiou } from "../../src/domain/box.ts";
 import { ImageSizeMissing } from "../../src/domain/image_size.ts";
-import type { RewardBreakdown } from "../../src/domain/reward.ts";
+import { type RewardBreakdown, RewardConfig } from "../../src/domain/reward.ts";
 import { Grounder } from "../../src/stages/ground.ts";
 import { Parser, parseResponse } from "../../src/stages/parse.ts";
 import {
   imageSizeFromProblem,
   REWARD_VARIANTS,
-  RewardConfig,
   rewardConfig,
   Rewarder,
   scoreParsed,
