@@ -276,9 +276,12 @@ export const scoreParsed = (
 
 /** Ground truths and prompts repeat for every rollout of a prompt: read each once. */
 const PER_PROMPT_MEMO_LIMIT = 4096;
+/** Texts longer than this are read each time, so the memo stays below ~1 GB whatever comes. */
+const PER_PROMPT_MEMO_MAX_LENGTH = 100_000;
 const memoisePerPrompt = <A>(read: (text: string) => A): (text: string) => A => {
   const memo = new Map<string, A>();
   return (text) => {
+    if (text.length > PER_PROMPT_MEMO_MAX_LENGTH) return read(text);
     let value = memo.get(text);
     if (value === undefined) {
       value = read(text);

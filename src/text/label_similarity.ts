@@ -31,6 +31,8 @@ export const labelTokens = (cleaned: string): string[] => cleaned.match(TOKEN) ?
 
 /** Memo sizes: labels a policy writes are few, but a runaway one must not grow memory forever. */
 const MEMO_LIMIT = 100_000;
+/** Longer labels (only an ungated variant lets such junk through) are computed, not memoised. */
+const MEMO_MAX_LABEL_LENGTH = 256;
 
 /**
  * A memoised label similarity over `vectors`. Both labels are cleaned with `cleanLabel` first
@@ -62,8 +64,10 @@ export const makeLabelSimilarity = (vectors: WordVectors): LabelSimilarity => {
       let squares = 0;
       for (let d = 0; d < sum.length; d++) squares += sum[d]! * sum[d]!;
       entry = { sum, norm: Math.sqrt(squares) };
-      if (labelVectors.size >= MEMO_LIMIT) labelVectors.clear();
-      labelVectors.set(cleaned, entry);
+      if (cleaned.length <= MEMO_MAX_LABEL_LENGTH) {
+        if (labelVectors.size >= MEMO_LIMIT) labelVectors.clear();
+        labelVectors.set(cleaned, entry);
+      }
     }
     return entry;
   };
@@ -81,6 +85,9 @@ export const makeLabelSimilarity = (vectors: WordVectors): LabelSimilarity => {
 
   // Memoised by raw pair first: cleaning allocates, and the same ids recur in every rollout.
   return (a, b) => {
+    if (a.length > MEMO_MAX_LABEL_LENGTH || b.length > MEMO_MAX_LABEL_LENGTH) {
+      return cosine(cleanLabel(a), cleanLabel(b));
+    }
     const rawKey = `${a}\u0000${b}`;
     let similarity = pairs.get(rawKey);
     if (similarity === undefined) {

@@ -62,3 +62,10 @@ Deno.test("labelSimilarity is symmetric and within [-1, 1]", () => {
     }
   }
 });
+
+Deno.test("very long labels are scored like short ones", () => {
+  const long = "cube ".repeat(200) + "ball";
+  // Mean of 200 cubes and one ball: both (0, 1)-parallel, so the cosine with "cube" is 1.
+  assert.ok(Math.abs(toy(long, "cube.1") - 1) < 1e-12);
+  assert.equal(toy(long, long), 1);
+});
