@@ -1,7 +1,7 @@
 // The GRPO actor loss per token, its gradient with respect to the policy log-prob, and the batch
 // statistics, in two variants by define (the float64 reference is src/rl/grpo_loss.ts):
 //
-//   TOKENS  one invocation per token n of [N], masked-in tokens only (mask[n] ≠ 0):
+//   TOKENS  one invocation per 8 tokens n of [N]; for masked-in tokens (mask[n] ≠ 0):
 //             ρ      = exp(clamp(logp − oldLogp, −20, 20))
 //             L_pg   = A < 0 ? min(L_clip, −A·c) : L_clip,  L_clip = max(−A·ρ, −A·clamp(ρ, lo, hi))
 //             k      = the KL estimator of (logp, refLogp)             (when use_kl)
@@ -38,6 +38,9 @@ const K3_OUTPUT_CLAMP: f32 = 10.0;
 // Below this |x| the exp(x) − x − 1 of k3 and its derivative use a Taylor polynomial: in f32 the
 // subtraction cancels catastrophically near 0 (20% error at |x| = 1e-3), where the KL usually is.
 const SERIES_BELOW: f32 = 0.25;
+// Tokens per invocation: the statistics' workgroup reduction is paid once per WG·8 tokens
+// (grpoLossPartialRows in src/gpu/ops/grpo_loss.ts mirrors it).
+const PER_INVOCATION: u32 = 8u;
 
 const EST_KL: u32 = 0u;
 const EST_ABS: u32 = 1u;
@@ -73,7 +76,7 @@ struct Surrogate {
   ratio: f32,
   loss: f32,
   grad: f32,     // dL_pg / dlogp
-  branch: u32,   // 0 none, 1 high, 2 low, 3 dual (the slots 4 + branch − 1 count them)
+  branch: u32,   // 0 none, 1 high, 2 low, 3 dual (counted in slots 4, 5, 6)
 }
 
 // The dual-clip PPO surrogate of src/rl/policy_loss.ts.
@@ -147,11 +150,16 @@ fn main(
   if (group >= params.groups) {
     return;
   }
-  let n = group * WG + lid;
   var s: array<f32, NSTAT>;
   s[RATIO_MIN] = HUGE;
   s[RATIO_MAX] = -HUGE;
-  if (n < params.count) {
+  // Invocation lid takes tokens first + lid + j·WG (coalesced loads), in a fixed order.
+  let first = group * WG * PER_INVOCATION;
+  for (var j = 0u; j < PER_INVOCATION; j++) {
+    let n = first + j * WG + lid;
+    if (n >= params.count) {
+      continue;
+    }
     var loss = 0.0;
     var grad = 0.0;
     if (mask[n] != 0.0) {
@@ -164,19 +172,20 @@ fn main(
       }
       loss = pg.loss + params.kl_coef * k.x;
       grad = w * (pg.grad + params.kl_coef * k.y);
-      s[0] = w * loss;
-      s[1] = w * pg.loss;
-      s[2] = w * k.x;
-      s[3] = 1.0;
-      if (pg.branch != 0u) {
-        s[3u + pg.branch] = 1.0;
-      }
-      s[7] = pg.ratio;
-      s[RATIO_MIN] = pg.ratio;
-      s[RATIO_MAX] = pg.ratio;
-      s[10] = k.x;
+      s[0] += w * loss;
+      s[1] += w * pg.loss;
+      s[2] += w * k.x;
+      s[3] += 1.0;
+      // Constant indices only: a dynamic one would put s in addressable memory.
+      s[4] += select(0.0, 1.0, pg.branch == 1u);
+      s[5] += select(0.0, 1.0, pg.branch == 2u);
+      s[6] += select(0.0, 1.0, pg.branch == 3u);
+      s[7] += pg.ratio;
+      s[RATIO_MIN] = min(s[RATIO_MIN], pg.ratio);
+      s[RATIO_MAX] = max(s[RATIO_MAX], pg.ratio);
+      s[10] += k.x;
       if (params.use_entropy != 0u) {
-        s[11] = entropy[n];
+        s[11] += entropy[n];
       }
     }
     token_loss[n] = loss;

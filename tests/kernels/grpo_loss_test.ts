@@ -522,7 +522,7 @@ gpuTest(
 );
 
 gpuTest("grpoLoss rejects mismatched shapes before recording anything", (rt) => {
-  const n = 300;
+  const n = 2100;
   const t = (shape: number[], dtype: "f32" | "u32" = "f32") => rt.createTensor(shape, dtype);
   const inputs = {
     logp: t([n]),

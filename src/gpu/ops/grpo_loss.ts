@@ -21,8 +21,8 @@ import { expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 
 const KERNEL = "grpo_loss.wgsl";
-/** Tokens per workgroup of the per-token pass (WG in the kernel). */
-const TOKENS_PER_GROUP = 256;
+/** Tokens per workgroup of the per-token pass (WG · PER_INVOCATION in the kernel). */
+const TOKENS_PER_GROUP = 256 * 8;
 
 /** Slots of the stats tensor: sums and counts over masked-in tokens (kernel header mirrors them). */
 export const GRPO_STATS = {
@@ -104,14 +104,14 @@ export interface GrpoLossOutputs {
 }
 
 /**
- * Rows of the `partials` scratch tensor for N tokens (one per 256 tokens). Allocate it once per
+ * Rows of the `partials` scratch tensor for N tokens (one per 2048 tokens). Allocate it once per
  * shape and reuse it every step.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { grpoLossPartialRows } from "./grpo_loss.ts";
- * assert.equal(grpoLossPartialRows(257), 2);
+ * assert.equal(grpoLossPartialRows(2049), 2);
  * ```
  */
 export const grpoLossPartialRows = (tokens: number): number =>
