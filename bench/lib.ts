@@ -161,6 +161,25 @@ export const oursSpeedup = (
   return row.ms / ours.ms;
 };
 
+/**
+ * Per section and peer engine: the geometric mean, minimum and maximum of our speed-up over the
+ * cases both ran, as markdown lines (ratios of rows measured in the same run).
+ */
+export const speedupSummary = (rows: ReadonlyArray<BenchRow>): string[] => {
+  const groups = new Map<string, number[]>();
+  for (const r of rows) {
+    const ratio = oursSpeedup(rows, r);
+    if (ratio === undefined) continue;
+    const key = `${r.section}: ours vs ${r.engine}`;
+    groups.set(key, [...(groups.get(key) ?? []), ratio]);
+  }
+  return [...groups].map(([key, ratios]) => {
+    const geo = Math.exp(ratios.reduce((s, x) => s + Math.log(x), 0) / ratios.length);
+    return `- ${key}: ${geo.toFixed(2)}× faster (geometric mean of ${ratios.length} cases; ` +
+      `range ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+  });
+};
+
 const fixed = (x: number | undefined, digits: number): string =>
   x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits);
 
@@ -221,7 +240,8 @@ export const writeResults = async (
   const json = JSON.stringify({ environment: env, rows }, null, 2) + "\n";
   const md = `# Benchmarks ${env.date}\n\n` +
     `Adapter: ${env.adapter}; Deno ${env.deno}; ${env.os}; ${env.cpuCount} CPUs` +
-    `${env.quick ? "; quick sweep" : ""}.\n\n${markdownTable(rows)}\n`;
+    `${env.quick ? "; quick sweep" : ""}.\n\n${speedupSummary(rows).join("\n")}\n\n` +
+    `${markdownTable(rows)}\n`;
   const paths: string[] = [];
   for (const name of [stamp, "latest"]) {
     const jsonPath = `${dir}/${name}.json`;

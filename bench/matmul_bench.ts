@@ -13,7 +13,7 @@
  * @module
  */
 import { fill } from "../src/gpu/ops/fill.ts";
-import { chooseTile, matmul, type MatmulTile } from "../src/gpu/ops/matmul.ts";
+import { isCpuAdapter, matmul, matmulStrategy, type MatmulTile } from "../src/gpu/ops/matmul.ts";
 import { CommandRecorder } from "../src/gpu/recorder.ts";
 import type { Tensor } from "../src/gpu/tensor.ts";
 import {
@@ -96,7 +96,7 @@ const timeOurs = async (
   ctx: BenchContext,
   c: MatmulCase,
   reps: number,
-  tile?: MatmulTile,
+  extra: { tile?: MatmulTile; viaNT?: boolean } = {},
 ): Promise<{ ms: number; timing: BenchRow["timing"] }> => {
   const shapes = operandShapes(c);
   const tensors: Tensor[] = [shapes.a, shapes.b, shapes.c].map((s) => ctx.rt.createTensor(s));
@@ -106,7 +106,7 @@ const timeOurs = async (
     fill(setup, a, 0.5);
     fill(setup, b, 0.25);
     setup.submit();
-    const options = { layout: c.layout, ...(tile ? { tile } : {}) };
+    const options = { layout: c.layout, ...extra };
     return await timeGpu(ctx.rt, (rec) => matmul(rec, a, b, out, options), { warmup: 1, reps });
   } finally {
     for (const t of tensors) t.buffer.destroy();
@@ -115,7 +115,7 @@ const timeOurs = async (
 
 const tileName = (t: MatmulTile) => `${t.tm}×${4 * t.tn4}`;
 
-/** Tile sweep at 1024³ NN: how much the per-invocation tile matters on this adapter. */
+/** Tile sweep at 1024³ NT: how much the per-invocation tile matters on this adapter. */
 const SWEEP: ReadonlyArray<MatmulTile> = [
   { tm: 16, tn4: 4 },
   { tm: 8, tn4: 4 },
@@ -123,6 +123,12 @@ const SWEEP: ReadonlyArray<MatmulTile> = [
   { tm: 8, tn4: 2 },
   { tm: 4, tn4: 4 },
 ];
+
+/** How our op runs a case: the NT detour (CPU adapters) or not, and the kernel's tile. */
+const describeOurs = (ctx: BenchContext, c: MatmulCase, viaNT?: boolean): string => {
+  const strategy = matmulStrategy(ctx.rt, c.layout, c, viaNT === undefined ? {} : { viaNT });
+  return `${strategy.viaNT ? "transposes + NT, " : ""}tile ${tileName(strategy.tile)}`;
+};
 
 /** The matmul section of `deno task bench`. */
 export const section: BenchSection = {
@@ -136,24 +142,52 @@ export const section: BenchSection = {
       const rate = row.flops ? ` ${gflops(row.flops, row.ms).toFixed(2)} GFLOP/s` : "";
       ctx.log(`${row.section} ${row.case} [${row.engine}] ${row.ms.toFixed(3)} ms${rate}`);
     };
+    const tfjs = await tfjsWebgpu();
+    if (!tfjs.ok) ctx.log(`tfjs-webgpu skipped: ${tfjs.reason}`);
 
+    // Ours and tfjs alternate case by case, so that load changes on a shared machine hit both.
     for (const c of cases) {
-      const tile = chooseTile(c.layout, c);
-      const { ms, timing } = await timeOurs(ctx, c, reps);
+      const flops = matmulFlops(c.m, c.n, c.k, c.batch);
+      const ours = await timeOurs(ctx, c, reps);
       add({
         section: SECTION,
         case: c.name,
         engine: OURS,
+        flops,
+        ...ours,
+        note: describeOurs(ctx, c),
+      });
+      if (!ctx.quick && c.layout !== "NT" && isCpuAdapter(ctx.rt.device)) {
+        const direct = await timeOurs(ctx, c, reps, { viaNT: false });
+        add({
+          section: SECTION,
+          case: c.name,
+          engine: `ours, direct ${c.layout} kernel`,
+          flops,
+          ...direct,
+          note: describeOurs(ctx, c, false),
+        });
+      }
+      // tfjs asks for WebGPU's default limits: one binding holds at most 128 MiB.
+      if (!tfjs.ok) continue;
+      if (c.n * c.k * 4 > 128 * 1024 * 1024) {
+        ctx.log(`tfjs-webgpu skips ${c.name}: B exceeds its 128 MiB binding`);
+        continue;
+      }
+      const ms = await timeTfjsMatmul(tfjs.tf, c, { warmup: 1, reps: ctx.quick ? 2 : 3 });
+      add({
+        section: SECTION,
+        case: c.name,
+        engine: "tfjs-webgpu 4.22.0",
         ms,
-        flops: matmulFlops(c.m, c.n, c.k, c.batch),
-        timing,
-        note: `tile ${tileName(tile)}`,
+        flops,
+        timing: "gpu-timestamp",
       });
     }
     if (!ctx.quick) {
-      const c = mm("square", "NN", 1024, 1024, 1024);
+      const c = mm("square", "NT", 1024, 1024, 1024);
       for (const tile of SWEEP) {
-        const { ms, timing } = await timeOurs(ctx, c, 3, tile);
+        const { ms, timing } = await timeOurs(ctx, c, 3, { tile });
         add({
           section: SECTION,
           case: c.name,
@@ -162,28 +196,6 @@ export const section: BenchSection = {
           flops: matmulFlops(c.m, c.n, c.k),
           timing,
           note: "tile sweep",
-        });
-      }
-    }
-
-    const tfjs = await tfjsWebgpu();
-    if (!tfjs.ok) ctx.log(`tfjs-webgpu skipped: ${tfjs.reason}`);
-    else {
-      const bindingLimit = 128 * 1024 * 1024;
-      for (const c of cases) {
-        // tfjs asks for WebGPU's default limits: one binding holds at most 128 MiB.
-        if (c.n * c.k * 4 > bindingLimit) {
-          ctx.log(`tfjs-webgpu skips ${c.name}: B exceeds its 128 MiB binding`);
-          continue;
-        }
-        const ms = await timeTfjsMatmul(tfjs.tf, c, { warmup: 1, reps: ctx.quick ? 2 : 3 });
-        add({
-          section: SECTION,
-          case: c.name,
-          engine: "tfjs-webgpu 4.22.0",
-          ms,
-          flops: matmulFlops(c.m, c.n, c.k, c.batch),
-          timing: "gpu-timestamp",
         });
       }
     }

@@ -17,6 +17,7 @@ import {
   type BenchRow,
   type BenchSection,
   markdownTable,
+  speedupSummary,
   writeResults,
 } from "./lib.ts";
 import { section as matmul } from "./matmul_bench.ts";
@@ -60,7 +61,7 @@ for (const section of SECTIONS) {
 }
 
 const env = benchEnvironment(gpu.adapterDescription, quick);
-console.log(`\n${markdownTable(rows)}\n`);
+console.log(`\n${markdownTable(rows)}\n\n${speedupSummary(rows).join("\n")}\n`);
 const paths = await writeResults(outDir, env, rows);
 console.log(`Results: ${paths.join(", ")}`);
 await Effect.runPromise(Scope.close(scope, Exit.void));

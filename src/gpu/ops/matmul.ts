@@ -233,6 +233,31 @@ const planSplit = (
 const repaysTransposes = (layout: MatmulLayout, s: MatmulShape): boolean =>
   layout === "NN" ? s.m * (s.broadcastB ? s.batch : 1) >= 32 : Math.min(s.m, s.n) >= 64;
 
+/** How `matmul` runs a shape: through the NT kernel or directly, and with which tile. */
+export interface MatmulStrategy {
+  readonly viaNT: boolean;
+  /** The tile of the kernel that runs (the NT kernel's when `viaNT`). */
+  readonly tile: MatmulTile;
+}
+
+/** The strategy `matmul` picks for a shape on this runtime (also used by the benchmark table). */
+export const matmulStrategy = (
+  rt: GpuRuntime,
+  layout: MatmulLayout,
+  s: MatmulShape,
+  options: Pick<MatmulOptions, "viaNT" | "tile" | "maxBindingBytes"> = {},
+): MatmulStrategy => {
+  const limit = options.maxBindingBytes ?? rt.maxBindingBytes;
+  const cpu = isCpuAdapter(rt.device);
+  const bBatch = s.broadcastB ? 1 : s.batch;
+  const fits = [s.batch * s.m * s.k, bBatch * s.k * s.n, s.batch * s.m * s.n]
+    .every((elements) => elements * 4 <= limit);
+  const viaNT = layout !== "NT" && fits && s.k % 4 === 0 &&
+    (options.viaNT ?? (cpu && repaysTransposes(layout, s)));
+  const tile = options.tile ?? chooseTile(viaNT ? "NT" : layout, s, cpu ? 4 : 64);
+  return { viaNT, tile };
+};
+
 /** Records `dst[z] = src[z]ᵀ` for src [(batch,) rows, cols] into a pool buffer and returns it. */
 const transposed = (
   rec: CommandRecorder,
@@ -298,7 +323,6 @@ export const matmul = (
   if (options.bias !== undefined) expectShape(op, "bias", options.bias, [s.n], "f32");
   const rt = rec.runtime;
   const limit = options.maxBindingBytes ?? rt.maxBindingBytes;
-  const cpu = isCpuAdapter(rt.device);
   const operands: [Operand, Operand, Operand] = [
     layout === "TN"
       ? { tensor: a, rowDim: "k", colDim: "m", ld: s.m, batchStride: s.k * s.m }
@@ -315,14 +339,9 @@ export const matmul = (
     limit,
     rt.device.limits.minStorageBufferOffsetAlignment,
   );
-  const transposedBytes = 4 * s.k * Math.max(
-    layout === "TN" ? s.batch * s.m : 0,
-    (s.broadcastB ? 1 : s.batch) * s.n,
-  );
-  const viaNT = layout !== "NT" && plan === undefined && s.k % 4 === 0 &&
-    transposedBytes <= limit && (options.viaNT ?? (cpu && repaysTransposes(layout, s)));
-  if (viaNT) return matmulViaNT(rec, layout, s, a, b, c, options);
-  const tile = options.tile ?? chooseTile(layout, s, cpu ? 4 : 64);
+  const strategy = matmulStrategy(rt, layout, s, options);
+  if (strategy.viaNT) return matmulViaNT(rec, layout, s, a, b, c, options);
+  const tile = strategy.tile;
   const vec4 = operands.every((o) => o.ld % 4 === 0);
   const [wx, wy] = MATMUL_WORKGROUP;
   const chunks = plan === undefined ? [undefined] : Array.from(
