@@ -116,6 +116,7 @@ const convertRow = (
   } catch (cause) {
     return Result.fail(`the embedded image is not a decodable JPEG: ${describe(cause)}`);
   }
+  if (row.rating < 1 || row.rating > 10) return Result.fail(`rating ${row.rating} is outside 1–10`);
   const sceneText = row.answer_option_text.match(SCENE)?.[1];
   if (sceneText === undefined) return Result.fail("answer_option_text has no <scene>…</scene>");
   let sceneJson: unknown;
@@ -152,7 +153,7 @@ const convertRow = (
       answer_option_text_only: row.answer_option_text_only,
       category: row.category,
       level: row.level,
-      rating: Math.min(10, Math.max(1, row.rating)),
+      rating: row.rating,
       image: `images/${stem}.png`,
       width,
       height,

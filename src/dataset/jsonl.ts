@@ -7,7 +7,7 @@
  * @module
  */
 import { Effect, Schema, Stream } from "effect";
-import { DatasetIoError, RecordDecodeError } from "./record.ts";
+import { DatasetIoError, RecordDecodeError, StvqaRecord } from "./record.ts";
 
 interface Line {
   readonly number: number;
@@ -161,3 +161,8 @@ export const writeJsonl = <S extends Schema.Codec<unknown, unknown>, E = never>(
     ),
   );
 };
+
+/** Streams the STVQA records of a JSONL file (see {@link readJsonl}). */
+export const readStvqaRecords = (
+  path: string,
+): Stream.Stream<StvqaRecord, RecordDecodeError | DatasetIoError> => readJsonl(path, StvqaRecord);

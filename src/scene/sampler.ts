@@ -75,7 +75,7 @@ const topInnerRadius = (object: SceneObject): number =>
 const horizontalDistance = (a: Vec3, b: Vec3): number => Math.hypot(a[0] - b[0], a[2] - b[2]);
 
 const sampleCamera = (rng: Rng): Camera => {
-  const distance = rng.uniform(7.2, 8.4);
+  const distance = rng.uniform(5.6, 6.6);
   const elevation = rng.uniform(28, 38) * Math.PI / 180;
   const azimuth = rng.uniform(-10, 10) * Math.PI / 180;
   const target: Vec3 = [rng.uniform(-0.2, 0.2), 0.4, rng.uniform(-0.2, 0.2)];

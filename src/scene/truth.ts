@@ -21,7 +21,7 @@ export interface IdExtent {
  * @example
  * ```ts
  * import { idExtents } from "./truth.ts";
- * const ids = Uint32Array.from([0, 1, 1, 0]); // a 2×2 image
+ * const ids = Uint32Array.from([0, 1, 0, 1]); // a 2×2 image, object 1 in the right column
  * const [first] = idExtents(ids, 2, 2, 1);
  * if (first?.bbox?.join() !== "1,0,2,2") throw new Error("wrong box");
  * ```

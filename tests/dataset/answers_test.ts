@@ -282,3 +282,16 @@ Deno.test("no question names an object that is heavily occluded", () => {
     }
   }
 });
+
+Deno.test("orientation questions are only asked about objects with a front large enough to read", () => {
+  const orientation = records.filter((r) => r.category === "orientation");
+  assert.ok(orientation.length > 0);
+  for (const r of orientation) {
+    const ref = objectNamed(r, namesIn(r.question_only)[0]!);
+    assert.equal(ref.shape, "arrow");
+    assert.ok(
+      ref.visible_pixels >= 0.012 * r.width * r.height,
+      `${ref.id}: ${ref.visible_pixels} px`,
+    );
+  }
+});

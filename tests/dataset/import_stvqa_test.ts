@@ -126,6 +126,18 @@ Deno.test("a row whose image is not a JPEG or whose category is unknown is a typ
   );
 });
 
+Deno.test("a rating outside 1–10 is reported, not clamped", async () => {
+  const path = writeVariant(
+    "bad_rating",
+    fixtureRows.map((r, i) => i === 1 ? { ...r, rating: 12 } : r),
+  );
+  const result = await run(path, `${root}/bad_rating_out`);
+  assert.ok(
+    result._tag === "Failure" &&
+      /row 1 \(image_id 2417890\): rating 12 is outside 1–10/.test(result.failure.message),
+  );
+});
+
 Deno.test("a file that is not parquet is a DatasetIoError", async () => {
   const path = `${root}/not.parquet`;
   Deno.writeTextFileSync(path, "hello");

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Effect, Schema, Stream } from "effect";
-import { readJsonl, temporaryPath, writeJsonl } from "../../src/dataset/jsonl.ts";
+import { readJsonl, readStvqaRecords, temporaryPath, writeJsonl } from "../../src/dataset/jsonl.ts";
 import { isSafeImagePath, StvqaRecord } from "../../src/dataset/record.ts";
 
 const Row = Schema.Struct({ n: Schema.Int, image: Schema.String });
@@ -82,6 +82,25 @@ Deno.test("writeJsonl refuses an invalid record and leaves no partial file and t
   }
   assert.equal(await Deno.readTextFile(path), "previous contents\n");
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name), ["out.jsonl"]);
+});
+
+Deno.test("readStvqaRecords reads what the generator writes and rejects unsafe image paths", async () => {
+  const dir = await tempDir();
+  const record = JSON.parse(Deno.readTextFileSync("data/fixtures/stvqa/synthetic_record.json"));
+  const good = `${dir}/good.jsonl`, bad = `${dir}/bad.jsonl`;
+  await Deno.writeTextFile(good, JSON.stringify(record) + "\n");
+  await Deno.writeTextFile(
+    bad,
+    JSON.stringify(record) + "\n" + JSON.stringify({ ...record, image: "/abs.png" }) + "\n",
+  );
+  const ok = await Effect.runPromise(Effect.result(Stream.runCollect(readStvqaRecords(good))));
+  assert.ok(ok._tag === "Success" && ok.success.length === 1);
+  const failed = await Effect.runPromise(Effect.result(Stream.runCollect(readStvqaRecords(bad))));
+  assert.ok(failed._tag === "Failure");
+  assert.match(
+    failed.failure.message,
+    /bad\.jsonl:2: invalid record: .*image path must be relative/,
+  );
 });
 
 Deno.test("image paths that are absolute or contain .. are rejected", () => {

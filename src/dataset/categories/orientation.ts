@@ -14,6 +14,9 @@ import {
   type QuestionDraft,
 } from "../question.ts";
 
+/** The reference object must cover this fraction of the image for its tip to be readable. */
+const MIN_FRONT_AREA = 0.012;
+
 /** Angles within this distance of a sector boundary (multiples of 45°) are ambiguous. */
 const SECTOR_MARGIN = 15 * Math.PI / 180;
 const QUARTER = Math.PI / 4;
@@ -47,12 +50,17 @@ const HEADING = [
 
 /** Proposes viewpoint, heading and facing questions for each nameable object with a front. */
 export const orientationQuestions: CategoryGenerator = (context, rng) => {
-  const { scene } = context.rendered;
+  const { scene, truth } = context.rendered;
   const named = nameableObjects(context);
   const out: QuestionDraft[] = [];
   for (const k of named) {
     const ref = scene.objects[k]!;
     if (!hasFront(ref)) continue;
+    const readable = {
+      quantity: "image fraction covered by the object with a front",
+      value: truth[k]!.visiblePixels / (scene.width * scene.height),
+      margin: MIN_FRONT_AREA,
+    };
     for (const j of rng.shuffle(named.filter((j) => j !== k))) {
       const other = scene.objects[j]!;
       const dx = other.position[0] - ref.position[0], dz = other.position[2] - ref.position[2];
@@ -65,7 +73,10 @@ export const orientationQuestions: CategoryGenerator = (context, rng) => {
         correct: PERSPECTIVE[index],
         distractors: PERSPECTIVE.filter((_, s) => s !== index),
         objectIds: [ref.id, other.id],
-        evidence: [{ quantity: "angle to sector boundary", value: slack, margin: SECTOR_MARGIN }],
+        evidence: [
+          readable,
+          { quantity: "angle to sector boundary", value: slack, margin: SECTOR_MARGIN },
+        ],
       });
       const angle = frontAngle(ref, other.position);
       const facing = angle <= DEFAULT_RELATION_MARGINS.facingAngle;
@@ -76,7 +87,7 @@ export const orientationQuestions: CategoryGenerator = (context, rng) => {
         distractors: [facing ? "no" : "yes"],
         objectIds: [ref.id, other.id],
         // "Yes" needs the facing cone, "no" a clear miss (twice the cone).
-        evidence: [{
+        evidence: [readable, {
           quantity: "front angle beyond the facing cone",
           value: facing
             ? DEFAULT_RELATION_MARGINS.facingAngle - angle + SECTOR_MARGIN
@@ -101,7 +112,11 @@ export const orientationQuestions: CategoryGenerator = (context, rng) => {
       correct: HEADING[index],
       distractors: HEADING.filter((_, s) => s !== index),
       objectIds: [ref.id],
-      evidence: [{ quantity: "angle to sector boundary", value: slack, margin: SECTOR_MARGIN }],
+      evidence: [readable, {
+        quantity: "angle to sector boundary",
+        value: slack,
+        margin: SECTOR_MARGIN,
+      }],
     });
   }
   return out;
