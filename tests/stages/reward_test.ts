@@ -321,3 +321,10 @@ Deno.test("the sparse variant never needs a label similarity", () => {
   assert.equal(scored.breakdown.overall, 1);
   assert.equal(scored.grounding, undefined);
 });
+
+Deno.test("a missing image size says which line it expected and how the prompt begins", () => {
+  const size = imageSizeFromProblem("Q. Where is the cat?");
+  assert.ok(Result.isFailure(size));
+  assert.match(size.failure.message, /Image size: \(W x H\)/);
+  assert.match(size.failure.message, /Q\. Where is the cat\?/);
+});

@@ -118,3 +118,34 @@ Deno.test("the default vectors hold the whole wink vocabulary with 100 dimension
   }
   assert.equal(vectors.vector("Cube"), undefined, "the vocabulary is lower-case");
 });
+
+Deno.test("a cache file of another format is replaced by a rebuilt one", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const sourcePath = writeSource(dir, { cube: [1, 2] });
+    Deno.writeTextFileSync(wordVectorCachePath(dir), "not a word-vector cache at all");
+    assert.deepEqual([...loadWordVectorsSync({ cacheDir: dir, sourcePath }).vector("cube")!], [
+      1,
+      2,
+    ]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("an unusable cache folder is a typed error naming the cache path", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const sourcePath = writeSource(dir, { cube: [1, 2] });
+    const blocked = join(dir, "blocked");
+    Deno.writeTextFileSync(blocked, "a file where the cache folder should be");
+    assert.throws(
+      () => loadWordVectorsSync({ cacheDir: join(blocked, "cache"), sourcePath }),
+      (error) =>
+        error instanceof WordVectorsUnavailable && error.path.startsWith(blocked) &&
+        /cannot (read|write)/.test(error.reason),
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
