@@ -222,7 +222,7 @@ gpuTest(
   },
 );
 
-gpuTest("applyRotary rejects a table for another sequence length and a too-small x", (rt) => {
+gpuTest("applyRotary rejects a wrong table, a too-small x and an output aliasing x", (rt) => {
   const rec = new CommandRecorder(rt);
   const layout = { batch: 1, tokens: 4, heads: 2, headDim: 8 };
   const x = rt.createTensor([1, 4, 2, 8]);
@@ -239,6 +239,8 @@ gpuTest("applyRotary rejects a table for another sequence length and a too-small
       }),
     ShapeMismatch,
   );
+  const table = rt.createTensor([1, 4, 4, 2]);
+  assert.throws(() => applyRotary(rec, { x, layout, table, out: x }), /in place/);
   return Promise.resolve();
 });
 

@@ -59,7 +59,7 @@ export interface RotaryArgs {
   readonly layout: HeadLayout;
   /** [1 or batch, tokens, headDim / 2, 2] f32 cos/sin table (1 = shared by the batch). */
   readonly table: Tensor;
-  /** Output tensor; omitted = rotate `x` in place. */
+  /** Output tensor in another buffer than `x`; omitted = rotate `x` in place. */
   readonly out?: Tensor;
   /** Layout of `out`; default: contiguous [batch, tokens, heads, headDim]. */
   readonly outLayout?: HeadLayout;
@@ -88,6 +88,10 @@ export const applyRotary = (rec: CommandRecorder, args: RotaryArgs): void => {
     outLayout.heads !== l.heads || outLayout.headDim !== l.headDim
   ) {
     throw new ShapeMismatch({ op, detail: "outLayout must describe the same [B, T, H, D] as x" });
+  }
+  if (args.out !== undefined && args.out.buffer === args.x.buffer) {
+    // WebGPU cannot bind one buffer as both the input and the writable output of a dispatch.
+    throw new RangeError(`${op}: out shares x's buffer; omit out to rotate x in place`);
   }
   const dst = args.out === undefined ? src : checkLayout(op, "out", args.out, outLayout);
   const inPlace = args.out === undefined;
