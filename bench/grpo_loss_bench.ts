@@ -16,9 +16,9 @@ import { Effect, Exit, Scope } from "effect";
 import { makeGpu } from "../src/gpu/gpu.ts";
 import {
   GRPO_STAT_COUNT,
-  grpoLoss,
-  type GrpoLossInputs,
-  type GrpoLossOutputs,
+  grpoLossGpu,
+  type GrpoLossGpuInputs,
+  type GrpoLossGpuOutputs,
   grpoLossPartialRows,
 } from "../src/gpu/ops/grpo_loss.ts";
 import { GpuRuntime } from "../src/gpu/runtime.ts";
@@ -89,7 +89,7 @@ const batch = (rows: number, cols: number) => {
 const upload = (rt: GpuRuntime, b: ReturnType<typeof batch>) => {
   const n = b.weights.length;
   const t = (values: Float64Array) => rt.createTensor([n], "f32", Float32Array.from(values));
-  const inputs: GrpoLossInputs = {
+  const inputs: GrpoLossGpuInputs = {
     logp: t(b.host.logp.values),
     oldLogp: t(b.host.oldLogp.values),
     refLogp: t(b.host.refLogp.values),
@@ -98,7 +98,7 @@ const upload = (rt: GpuRuntime, b: ReturnType<typeof batch>) => {
     weight: t(b.weights),
     entropy: t(b.host.entropy.values),
   };
-  const out: GrpoLossOutputs = {
+  const out: GrpoLossGpuOutputs = {
     dlogp: rt.createTensor([n]),
     tokenLoss: rt.createTensor([n]),
     partials: rt.createTensor([grpoLossPartialRows(n), GRPO_STAT_COUNT]),
@@ -118,7 +118,7 @@ export const section: BenchSection = {
       const name = `grpo loss + k3, ${responses}×${cols} tokens`;
       const b = batch(responses, cols);
       const { inputs, out } = upload(ctx.rt, b);
-      const gpu = await timeGpu(ctx.rt, (rec) => grpoLoss(rec, inputs, out, OPTIONS), {
+      const gpu = await timeGpu(ctx.rt, (rec) => grpoLossGpu(rec, inputs, out, OPTIONS), {
         warmup: 1,
         reps,
       });

@@ -4,8 +4,8 @@ import { fill } from "../../src/gpu/ops/fill.ts";
 import {
   GRPO_STAT_COUNT,
   GRPO_STATS,
-  type GrpoKernelOptions,
-  grpoLoss,
+  grpoLossGpu,
+  type GrpoLossGpuOptions,
   grpoLossPartialRows,
   grpoStatistics,
 } from "../../src/gpu/ops/grpo_loss.ts";
@@ -146,19 +146,19 @@ const upload = (rt: GpuRuntime, p: Problem, weights: F32): GpuBatch => {
 };
 
 /**
- * Poisons the outputs, records one grpoLoss and reads dlogp, tokenLoss and stats. `options` may be
+ * Poisons the outputs, records one grpoLossGpu and reads dlogp, tokenLoss and stats. `options` may be
  * the host's GrpoLossOptions: the kernel options are a subset of them.
  */
 const runOnce = async (
   rt: GpuRuntime,
   b: GpuBatch,
-  options: GrpoKernelOptions,
+  options: GrpoLossGpuOptions,
 ) => {
   const [dlogp, tokenLoss, stats] = await runAndRead(rt, (rec) => {
     for (const t of [b.out.dlogp, b.out.tokenLoss, b.out.partials, b.out.stats]) {
       fill(rec, t, NaN);
     }
-    grpoLoss(rec, b.inputs, b.out, options);
+    grpoLossGpu(rec, b.inputs, b.out, options);
     return [b.out.dlogp, b.out.tokenLoss, b.out.stats];
   }) as F32[];
   return { dlogp: dlogp!, tokenLoss: tokenLoss!, stats: stats! };
@@ -229,115 +229,118 @@ const baseOptions = (
   maxResponseLength: 64,
 });
 
-gpuTest("grpoLoss takes every branch of the surrogate and KL as the host math does", async (rt) => {
-  // One response per case, one token each: [log ρ, A, log π_ref − log π_θ].
-  const cases = [
-    [Math.log(1.1), 1.5, 0.1], // no clip, A > 0
-    [Math.log(1.1), -1.5, -0.2], // no clip, A < 0
-    [Math.log(1.5), 1.5, 0.5], // clip high (A > 0, ρ > 1.3)
-    [Math.log(0.5), -1.5, 1], // clip low (A < 0, ρ < 0.8)
-    [Math.log(4), -1.5, -1], // dual clip (A < 0, ρ > 3)
-    [Math.log(0.5), 1.5, 2], // ρ < 1 − ε with A > 0: not clipped
-    [Math.log(2), 0, 0.3], // A = 0: no loss, no policy gradient
-    [-25, 1.5, 0], // log-ratio clamp at −20: ρ held at e^−20, no gradient; k3 = 0
-    [25, -1.5, -5], // log-ratio clamp with A < 0: dual clip; k3 below its output clamp
-    [0.2, 1, 4], // k3 output clamp (e^4 − 5 > 10): KL gradient 0
-    [0.1, 1, 30], // k3 input clamp (x > 20)
-    [0.1, 0.7, -30], // k3 input clamp (x < −20) and output clamp
-  ];
-  const rows = cases.length;
-  const logp = Float32Array.from(cases, (_, i) => -1 - 0.1 * i);
-  const p: Problem = {
-    rows,
-    cols: 1,
-    logp,
-    oldLogp: Float32Array.from(cases, ([lr], i) => logp[i]! - lr!),
-    refLogp: Float32Array.from(cases, ([, , x], i) => logp[i]! + x!),
-    advantages: Float64Array.from(cases, ([, a]) => a!),
-    mask: new Float32Array(rows).fill(1),
-    entropy: Float32Array.from(cases, (_, i) => 0.5 + i),
-  };
-  const options = baseOptions("low_var_kl", "token-mean", 0.1);
-  const weights = f32Weights(p, "token-mean", 1);
-  const host = reference(p, options, weights, true);
-  // The cases really are the branches named above.
-  const branch = (i: number) => {
-    const s = hostGrpoLoss(
-      {
-        logp: { rows: 1, cols: 1, values: f64([p.logp[i]!]) },
-        oldLogp: { rows: 1, cols: 1, values: f64([p.oldLogp[i]!]) },
-        refLogp: undefined,
-        advantages: f64([p.advantages[i]!]),
-        mask: { rows: 1, cols: 1, values: f64([1]) },
-        entropy: undefined,
-      },
-      { ...options, klCoef: 0 },
-    ).statistics;
-    return s.clipFractionHigh
-      ? "high"
-      : s.clipFractionLow
-      ? "low"
-      : s.clipFractionDual
-      ? "dual"
-      : "none";
-  };
-  assert.deepEqual(cases.map((_, i) => branch(i)), [
-    "none",
-    "none",
-    "high",
-    "low",
-    "dual",
-    "none",
-    "none",
-    "none",
-    "dual",
-    "none",
-    "none",
-    "none",
-  ]);
-  const gpu = await runOnce(rt, upload(rt, p, weights), options);
-  assertMatchesHost(gpu, host, true, "branches");
-  // Gradient of token i alone under `overrides`, weighted as on the GPU.
-  const single = (i: number, overrides: { advantage?: number; klCoef?: number }) =>
-    hostGrpoLoss(
-      {
-        logp: { rows: 1, cols: 1, values: f64([p.logp[i]!]) },
-        oldLogp: { rows: 1, cols: 1, values: f64([p.oldLogp[i]!]) },
-        refLogp: { rows: 1, cols: 1, values: f64([p.refLogp[i]!]) },
-        advantages: f64([overrides.advantage ?? p.advantages[i]!]),
-        mask: { rows: 1, cols: 1, values: f64([1]) },
-        entropy: undefined,
-      },
-      { ...options, klCoef: overrides.klCoef ?? options.klCoef },
-      f64([weights[i]!]),
-    ).gradLogp[0]!;
-  // Clipped or clamped policy term: only the KL term's gradient remains.
-  for (const i of [2, 3, 4, 8]) {
-    assert.notEqual(single(i, { advantage: 0 }), 0);
-    assertAllClose([gpu.dlogp[i]!], [single(i, { advantage: 0 })], {
-      rtol: 1e-4,
-      atol: 1e-9,
-      label: `policy term clipped at token ${i}`,
-    });
-  }
-  // The log-ratio clamp holds ρ fixed: exactly zero, where −A·ρ·w would be about −1e−10.
-  assert.equal(Math.abs(gpu.dlogp[7]!), 0);
-  // Clamped KL term: only the policy gradient remains.
-  for (const i of [9, 10, 11]) {
-    assert.equal(single(i, { advantage: 0 }), 0);
-    assertAllClose([gpu.dlogp[i]!], [single(i, { klCoef: 0 })], {
-      rtol: 1e-4,
-      atol: 1e-9,
-      label: `KL term clamped at token ${i}`,
-    });
-  }
-  assert.equal(gpu.stats[GRPO_STATS.clippedHigh], 1);
-  assert.equal(gpu.stats[GRPO_STATS.clippedLow], 1);
-  assert.equal(gpu.stats[GRPO_STATS.clippedDual], 2);
-});
+gpuTest(
+  "grpoLossGpu takes every branch of the surrogate and KL as the host math does",
+  async (rt) => {
+    // One response per case, one token each: [log ρ, A, log π_ref − log π_θ].
+    const cases = [
+      [Math.log(1.1), 1.5, 0.1], // no clip, A > 0
+      [Math.log(1.1), -1.5, -0.2], // no clip, A < 0
+      [Math.log(1.5), 1.5, 0.5], // clip high (A > 0, ρ > 1.3)
+      [Math.log(0.5), -1.5, 1], // clip low (A < 0, ρ < 0.8)
+      [Math.log(4), -1.5, -1], // dual clip (A < 0, ρ > 3)
+      [Math.log(0.5), 1.5, 2], // ρ < 1 − ε with A > 0: not clipped
+      [Math.log(2), 0, 0.3], // A = 0: no loss, no policy gradient
+      [-25, 1.5, 0], // log-ratio clamp at −20: ρ held at e^−20, no gradient; k3 = 0
+      [25, -1.5, -5], // log-ratio clamp with A < 0: dual clip; k3 below its output clamp
+      [0.2, 1, 4], // k3 output clamp (e^4 − 5 > 10): KL gradient 0
+      [0.1, 1, 30], // k3 input clamp (x > 20)
+      [0.1, 0.7, -30], // k3 input clamp (x < −20) and output clamp
+    ];
+    const rows = cases.length;
+    const logp = Float32Array.from(cases, (_, i) => -1 - 0.1 * i);
+    const p: Problem = {
+      rows,
+      cols: 1,
+      logp,
+      oldLogp: Float32Array.from(cases, ([lr], i) => logp[i]! - lr!),
+      refLogp: Float32Array.from(cases, ([, , x], i) => logp[i]! + x!),
+      advantages: Float64Array.from(cases, ([, a]) => a!),
+      mask: new Float32Array(rows).fill(1),
+      entropy: Float32Array.from(cases, (_, i) => 0.5 + i),
+    };
+    const options = baseOptions("low_var_kl", "token-mean", 0.1);
+    const weights = f32Weights(p, "token-mean", 1);
+    const host = reference(p, options, weights, true);
+    // The cases really are the branches named above.
+    const branch = (i: number) => {
+      const s = hostGrpoLoss(
+        {
+          logp: { rows: 1, cols: 1, values: f64([p.logp[i]!]) },
+          oldLogp: { rows: 1, cols: 1, values: f64([p.oldLogp[i]!]) },
+          refLogp: undefined,
+          advantages: f64([p.advantages[i]!]),
+          mask: { rows: 1, cols: 1, values: f64([1]) },
+          entropy: undefined,
+        },
+        { ...options, klCoef: 0 },
+      ).statistics;
+      return s.clipFractionHigh
+        ? "high"
+        : s.clipFractionLow
+        ? "low"
+        : s.clipFractionDual
+        ? "dual"
+        : "none";
+    };
+    assert.deepEqual(cases.map((_, i) => branch(i)), [
+      "none",
+      "none",
+      "high",
+      "low",
+      "dual",
+      "none",
+      "none",
+      "none",
+      "dual",
+      "none",
+      "none",
+      "none",
+    ]);
+    const gpu = await runOnce(rt, upload(rt, p, weights), options);
+    assertMatchesHost(gpu, host, true, "branches");
+    // Gradient of token i alone under `overrides`, weighted as on the GPU.
+    const single = (i: number, overrides: { advantage?: number; klCoef?: number }) =>
+      hostGrpoLoss(
+        {
+          logp: { rows: 1, cols: 1, values: f64([p.logp[i]!]) },
+          oldLogp: { rows: 1, cols: 1, values: f64([p.oldLogp[i]!]) },
+          refLogp: { rows: 1, cols: 1, values: f64([p.refLogp[i]!]) },
+          advantages: f64([overrides.advantage ?? p.advantages[i]!]),
+          mask: { rows: 1, cols: 1, values: f64([1]) },
+          entropy: undefined,
+        },
+        { ...options, klCoef: overrides.klCoef ?? options.klCoef },
+        f64([weights[i]!]),
+      ).gradLogp[0]!;
+    // Clipped or clamped policy term: only the KL term's gradient remains.
+    for (const i of [2, 3, 4, 8]) {
+      assert.notEqual(single(i, { advantage: 0 }), 0);
+      assertAllClose([gpu.dlogp[i]!], [single(i, { advantage: 0 })], {
+        rtol: 1e-4,
+        atol: 1e-9,
+        label: `policy term clipped at token ${i}`,
+      });
+    }
+    // The log-ratio clamp holds ρ fixed: exactly zero, where −A·ρ·w would be about −1e−10.
+    assert.equal(Math.abs(gpu.dlogp[7]!), 0);
+    // Clamped KL term: only the policy gradient remains.
+    for (const i of [9, 10, 11]) {
+      assert.equal(single(i, { advantage: 0 }), 0);
+      assertAllClose([gpu.dlogp[i]!], [single(i, { klCoef: 0 })], {
+        rtol: 1e-4,
+        atol: 1e-9,
+        label: `KL term clamped at token ${i}`,
+      });
+    }
+    assert.equal(gpu.stats[GRPO_STATS.clippedHigh], 1);
+    assert.equal(gpu.stats[GRPO_STATS.clippedLow], 1);
+    assert.equal(gpu.stats[GRPO_STATS.clippedDual], 2);
+  },
+);
 
 gpuTest(
-  "grpoLoss gives zero loss and gradient on masked tokens even when their inputs are NaN",
+  "grpoLossGpu gives zero loss and gradient on masked tokens even when their inputs are NaN",
   async (rt) => {
     const p = randomProblem(11, 9, 40);
     const options = baseOptions("low_var_kl", "seq-mean-token-mean");
@@ -366,7 +369,7 @@ for (
   ] as const
 ) {
   gpuTest(
-    `grpoLoss with ${estimator} and ${mode} on ${rows}×${cols} tokens matches the host loss, gradient and statistics`,
+    `grpoLossGpu with ${estimator} and ${mode} on ${rows}×${cols} tokens matches the host loss, gradient and statistics`,
     async (rt) => {
       const p = randomProblem(seed, rows, cols);
       const options = { ...baseOptions(estimator, mode), maxResponseLength: cols };
@@ -378,7 +381,7 @@ for (
 }
 
 gpuTest(
-  "grpoLoss keeps k3 and its gradient accurate when the policy is close to the reference",
+  "grpoLossGpu keeps k3 and its gradient accurate when the policy is close to the reference",
   async (rt) => {
     // |log π_ref − log π_θ| from 1e-5 to 0.3: in f32, e^x − x − 1 computed directly loses most digits.
     const rows = 64;
@@ -403,7 +406,7 @@ gpuTest(
   },
 );
 
-gpuTest("grpoLoss dlogp equals central differences of the host loss", async (rt) => {
+gpuTest("grpoLossGpu dlogp equals central differences of the host loss", async (rt) => {
   const p = randomProblem(21, 6, 50);
   const options = baseOptions("low_var_kl", "seq-mean-token-mean", 0.2);
   const weights = f32Weights(p, "seq-mean-token-mean", 50);
@@ -433,7 +436,7 @@ gpuTest("grpoLoss dlogp equals central differences of the host loss", async (rt)
   });
 });
 
-gpuTest("grpoLoss without KL or entropy logs zero KL and no entropy", async (rt) => {
+gpuTest("grpoLossGpu without KL or entropy logs zero KL and no entropy", async (rt) => {
   const p = randomProblem(31, 4, 300);
   const options = baseOptions("low_var_kl", "token-mean", 0);
   const weights = f32Weights(p, "token-mean", 300);
@@ -441,7 +444,7 @@ gpuTest("grpoLoss without KL or entropy logs zero KL and no entropy", async (rt)
   const [dlogp, tokenLoss, stats] = await runAndRead(rt, (rec) => {
     for (const t of [b.out.dlogp, b.out.tokenLoss, b.out.stats]) fill(rec, t, NaN);
     const { refLogp: _, entropy: __, ...inputs } = b.inputs;
-    grpoLoss(rec, inputs, b.out, options);
+    grpoLossGpu(rec, inputs, b.out, options);
     return [b.out.dlogp, b.out.tokenLoss, b.out.stats];
   }) as F32[];
   const host = reference(p, options, weights, false);
@@ -450,45 +453,50 @@ gpuTest("grpoLoss without KL or entropy logs zero KL and no entropy", async (rt)
   assert.equal(stats![GRPO_STATS.entropySum], 0);
 });
 
-gpuTest("grpoLoss accumulates two micro-batches into the mini-batch's statistics", async (rt) => {
-  const p = randomProblem(41, 10, 70);
-  const options = baseOptions("low_var_kl", "token-mean");
-  const mask = hostMask(p);
-  const ranges = [{ start: 0, end: 6 }, { start: 6, end: 10 }];
-  const micro = microBatchWeights(mask, ranges, "token-mean", 70);
-  const stats = rt.createTensor([GRPO_STAT_COUNT]);
-  const slice = (a: F32, r: { start: number; end: number }) =>
-    a.slice(r.start * p.cols, r.end * p.cols);
-  const batches = ranges.map((r, i) => {
-    const part: Problem = {
-      rows: r.end - r.start,
-      cols: p.cols,
-      logp: slice(p.logp, r),
-      oldLogp: slice(p.oldLogp, r),
-      refLogp: slice(p.refLogp, r),
-      advantages: p.advantages.slice(r.start, r.end),
-      mask: slice(p.mask, r),
-      entropy: slice(p.entropy, r),
-    };
-    const b = upload(rt, part, Float32Array.from(micro[i]!));
-    return { ...b, out: { ...b.out, stats } };
-  });
-  const [read] = await runAndRead(rt, (rec) => {
-    fill(rec, stats, NaN);
-    batches.forEach((b, i) => grpoLoss(rec, b.inputs, b.out, { ...options, accumulate: i > 0 }));
-    return [stats];
-  }) as F32[];
-  const host = reference(p, options, f32Weights(p, "token-mean", 70), true);
-  const s = grpoStatistics(read!, true);
-  assertAllClose([s.loss, s.policyLoss, s.klLoss], [host.loss, host.policyLoss, host.klLoss], {
-    rtol: 1e-4,
-    atol: 1e-6,
-    label: "accumulated loss",
-  });
-  assertStatistics(s, host.statistics);
-});
+gpuTest(
+  "grpoLossGpu accumulates two micro-batches into the mini-batch's statistics",
+  async (rt) => {
+    const p = randomProblem(41, 10, 70);
+    const options = baseOptions("low_var_kl", "token-mean");
+    const mask = hostMask(p);
+    const ranges = [{ start: 0, end: 6 }, { start: 6, end: 10 }];
+    const micro = microBatchWeights(mask, ranges, "token-mean", 70);
+    const stats = rt.createTensor([GRPO_STAT_COUNT]);
+    const slice = (a: F32, r: { start: number; end: number }) =>
+      a.slice(r.start * p.cols, r.end * p.cols);
+    const batches = ranges.map((r, i) => {
+      const part: Problem = {
+        rows: r.end - r.start,
+        cols: p.cols,
+        logp: slice(p.logp, r),
+        oldLogp: slice(p.oldLogp, r),
+        refLogp: slice(p.refLogp, r),
+        advantages: p.advantages.slice(r.start, r.end),
+        mask: slice(p.mask, r),
+        entropy: slice(p.entropy, r),
+      };
+      const b = upload(rt, part, Float32Array.from(micro[i]!));
+      return { ...b, out: { ...b.out, stats } };
+    });
+    const [read] = await runAndRead(rt, (rec) => {
+      fill(rec, stats, NaN);
+      batches.forEach((b, i) =>
+        grpoLossGpu(rec, b.inputs, b.out, { ...options, accumulate: i > 0 })
+      );
+      return [stats];
+    }) as F32[];
+    const host = reference(p, options, f32Weights(p, "token-mean", 70), true);
+    const s = grpoStatistics(read!, true);
+    assertAllClose([s.loss, s.policyLoss, s.klLoss], [host.loss, host.policyLoss, host.klLoss], {
+      rtol: 1e-4,
+      atol: 1e-6,
+      label: "accumulated loss",
+    });
+    assertStatistics(s, host.statistics);
+  },
+);
 
-gpuTest("grpoLoss statistics are bit-for-bit the same on every run", async (rt) => {
+gpuTest("grpoLossGpu statistics are bit-for-bit the same on every run", async (rt) => {
   const p = randomProblem(51, 12, 250);
   const options = baseOptions("low_var_kl", "token-mean");
   const b = upload(rt, p, f32Weights(p, "token-mean", 250));
@@ -499,7 +507,7 @@ gpuTest("grpoLoss statistics are bit-for-bit the same on every run", async (rt) 
 });
 
 gpuTest(
-  "grpoLoss on a batch with no learned token reports the empty-batch statistics",
+  "grpoLossGpu on a batch with no learned token reports the empty-batch statistics",
   async (rt) => {
     const p = { ...randomProblem(61, 3, 20), mask: new Float32Array(60) };
     const options = baseOptions("low_var_kl", "token-mean");
@@ -521,7 +529,46 @@ gpuTest(
   },
 );
 
-gpuTest("grpoLoss rejects mismatched shapes before recording anything", (rt) => {
+gpuTest("grpoLossGpu on zero tokens leaves accumulated statistics unchanged", async (rt) => {
+  const p = randomProblem(71, 5, 30);
+  const options = baseOptions("low_var_kl", "token-mean");
+  const b = upload(rt, p, f32Weights(p, "token-mean", 30));
+  const none = (shape: number[]) => rt.createTensor(shape);
+  const empty = {
+    inputs: {
+      logp: none([0]),
+      oldLogp: none([0]),
+      refLogp: none([0]),
+      advantage: none([0]),
+      mask: none([0]),
+      weight: none([0]),
+    },
+    out: {
+      dlogp: none([0]),
+      tokenLoss: none([0]),
+      partials: none([grpoLossPartialRows(0), GRPO_STAT_COUNT]),
+      stats: b.out.stats,
+    },
+  };
+  const [alone, accumulated] = await runAndRead(rt, (rec) => {
+    fill(rec, b.out.stats, NaN);
+    grpoLossGpu(rec, b.inputs, b.out, options);
+    const copy = rt.createTensor([GRPO_STAT_COUNT]);
+    rec.copy(b.out.stats, copy);
+    fill(rec, empty.out.partials, NaN);
+    grpoLossGpu(rec, empty.inputs, empty.out, { ...options, accumulate: true });
+    return [copy, b.out.stats];
+  }) as F32[];
+  assert.deepEqual(accumulated, alone);
+  const [fresh] = await runAndRead(rt, (rec) => {
+    grpoLossGpu(rec, empty.inputs, empty.out, options);
+    return [b.out.stats];
+  }) as F32[];
+  assert.equal(grpoStatistics(fresh!, false).tokens, 0);
+  assert.equal(grpoStatistics(fresh!, false).ratioMean, 1);
+});
+
+gpuTest("grpoLossGpu rejects mismatched shapes before recording anything", (rt) => {
   const n = 2100;
   const t = (shape: number[], dtype: "f32" | "u32" = "f32") => rt.createTensor(shape, dtype);
   const inputs = {
@@ -540,13 +587,13 @@ gpuTest("grpoLoss rejects mismatched shapes before recording anything", (rt) => 
   };
   const options = baseOptions("low_var_kl", "token-mean");
   const bad: Array<[string, () => void]> = [
-    ["short advantage", () => grpoLoss(rec, { ...inputs, advantage: t([n - 1]) }, out, options)],
-    ["u32 mask", () => grpoLoss(rec, { ...inputs, mask: t([n], "u32") }, out, options)],
-    ["missing refLogp", () => grpoLoss(rec, { ...inputs, refLogp: undefined }, out, options)],
-    ["2-D logp", () => grpoLoss(rec, { ...inputs, logp: t([n, 1]) }, out, options)],
-    ["short entropy", () => grpoLoss(rec, { ...inputs, entropy: t([2]) }, out, options)],
-    ["too few partials", () => grpoLoss(rec, inputs, { ...out, partials: t([1, 12]) }, options)],
-    ["long stats", () => grpoLoss(rec, inputs, { ...out, stats: t([13]) }, options)],
+    ["short advantage", () => grpoLossGpu(rec, { ...inputs, advantage: t([n - 1]) }, out, options)],
+    ["u32 mask", () => grpoLossGpu(rec, { ...inputs, mask: t([n], "u32") }, out, options)],
+    ["missing refLogp", () => grpoLossGpu(rec, { ...inputs, refLogp: undefined }, out, options)],
+    ["2-D logp", () => grpoLossGpu(rec, { ...inputs, logp: t([n, 1]) }, out, options)],
+    ["short entropy", () => grpoLossGpu(rec, { ...inputs, entropy: t([2]) }, out, options)],
+    ["too few partials", () => grpoLossGpu(rec, inputs, { ...out, partials: t([1, 12]) }, options)],
+    ["long stats", () => grpoLossGpu(rec, inputs, { ...out, stats: t([13]) }, options)],
   ];
   const rec = new CommandRecorder(rt, "shape test");
   for (const [label, call] of bad) assert.throws(call, ShapeMismatch, label);

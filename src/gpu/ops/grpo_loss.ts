@@ -59,7 +59,7 @@ export const GRPO_STAT_COUNT = 12;
 export const GPU_KL_ESTIMATORS = ["kl", "abs", "mse", "low_var_kl"] as const;
 
 /** Loss settings; a `GrpoLossOptions` of src/rl/grpo_loss.ts fits this shape. */
-export interface GrpoKernelOptions {
+export interface GrpoLossGpuOptions {
   /** ε_low: the ratio is clipped below at 1 − ε_low. */
   readonly clipLow: number;
   /** ε_high: the ratio is clipped above at 1 + ε_high. */
@@ -74,7 +74,7 @@ export interface GrpoKernelOptions {
 }
 
 /** Per-token inputs, each [N] f32 (N = rows of the teacher-forced batch). */
-export interface GrpoLossInputs {
+export interface GrpoLossGpuInputs {
   /** log π_θ of the target tokens (from `tokenLogProbs`). */
   readonly logp: Tensor;
   /** log π_old, recorded right after the rollout. */
@@ -91,8 +91,8 @@ export interface GrpoLossInputs {
   readonly entropy?: Tensor | undefined;
 }
 
-/** Tensors `grpoLoss` writes. */
-export interface GrpoLossOutputs {
+/** Tensors `grpoLossGpu` writes. */
+export interface GrpoLossGpuOutputs {
   /** [N] w_n · dL_n/dlogp_n: the gradient to feed `tokenLogProbsBackward`; 0 where masked out. */
   readonly dlogp: Tensor;
   /** [N] unweighted per-token loss L_n = L_pg + kl_coef · k; 0 where masked out. */
@@ -117,7 +117,7 @@ export interface GrpoLossOutputs {
 export const grpoLossPartialRows = (tokens: number): number =>
   Math.max(1, Math.ceil(tokens / TOKENS_PER_GROUP));
 
-const checkOptions = (op: string, options: GrpoKernelOptions): number => {
+const checkOptions = (op: string, options: GrpoLossGpuOptions): number => {
   const { clipLow, clipHigh, dualClip, klCoef } = options;
   if (!(clipLow >= 0 && clipLow < 1) || !(clipHigh >= 0) || !Number.isFinite(clipHigh)) {
     throw new RangeError(
@@ -138,13 +138,13 @@ const checkOptions = (op: string, options: GrpoKernelOptions): number => {
  * `out.stats` (see {@link GRPO_STATS}), overwritten or, with `accumulate`, combined with what it
  * holds. Every shape is checked before anything is recorded; a mismatch throws `ShapeMismatch`.
  */
-export const grpoLoss = (
+export const grpoLossGpu = (
   rec: CommandRecorder,
-  inputs: GrpoLossInputs,
-  out: GrpoLossOutputs,
-  options: GrpoKernelOptions,
+  inputs: GrpoLossGpuInputs,
+  out: GrpoLossGpuOutputs,
+  options: GrpoLossGpuOptions,
 ): void => {
-  const op = "grpoLoss";
+  const op = "grpoLossGpu";
   const n = inputs.logp.shape[0];
   if (inputs.logp.shape.length !== 1 || n === undefined) {
     throw new ShapeMismatch({ op, detail: `logp must be [N], got [${inputs.logp.shape}]` });
@@ -230,7 +230,7 @@ export interface GrpoStatistics {
 /**
  * Turns the stats tensor into token means with the conventions of `summarizeTokens`
  * (src/rl/statistics.ts): no tokens gives zero fractions and ratio statistics of 1, never NaN.
- * `withEntropy` says whether entropy was passed to `grpoLoss`.
+ * `withEntropy` says whether entropy was passed to `grpoLossGpu`.
  *
  * @example
  * ```ts
