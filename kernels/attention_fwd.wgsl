@@ -3,13 +3,16 @@
 //   O[b, t, h] = Σ_j softmax_j(scale · Q[b, t, h] · K[b, j, h / G]) V[b, j, h / G]
 //   L[b, h, t] = log Σ_j exp(scale · Q · K_j)            (natural log, saved for the backward)
 //
-// Work split: one workgroup per (block of WG query rows, KV head, batch). The rows of a block are
+// Work split: one workgroup per (block of WG·R query rows, KV head, batch). The rows of a block are
 // the (t, g) pairs of the G query heads that share the KV head (row r → t = r / G, g = r % G), so
-// every row of the workgroup reads the same K/V tiles. Each invocation owns one row: its Q row
-// (pre-scaled by scale·log2 e) and its output accumulator stay in registers; keys stream through
-// workgroup memory BC at a time. Per block: scores s_j, new running max m', rescale the
-// accumulator by 2^(m - m') once, then add p_j V_j. Blocks past the workgroup's last visible key
-// are skipped, so causal attention does about half the work.
+// every row of the workgroup reads the same K/V tiles. Keys stream through workgroup memory BC at
+// a time. Each invocation owns R rows (rows base + i·WG + lid, i < R): their Q rows (pre-scaled by
+// scale·log2 e) and output accumulators stay in private memory, and every K/V value read from the
+// tile serves all R rows. Loads from the tile are what costs most on lavapipe; R = 4 measured best
+// there (R = 1 was ~2× slower), while register-limited GPUs may prefer R = 1.
+// Per tile and row: scores s_j, new running max m', rescale the accumulator by 2^(m - m') once,
+// then add p_j V_j. Tiles past the workgroup's last visible key are skipped, so causal attention
+// does about half the work.
 //
 // Rows with no visible key (key_len 0) write O = 0 and L = -inf.
 
@@ -27,10 +30,23 @@
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 
-// Query rows per workgroup (one per invocation).
+// Invocations per workgroup.
 override WG: u32 = 64u;
-// Keys per tile (fixed: the scores of a tile are four vec4s).
+// Keys per tile (fixed: a tile's scores are four vec4s per row).
 const BC: u32 = 16u;
+// Query rows per invocation.
+#ifdef ROWS_1
+const R: u32 = 1u;
+#endif
+#ifdef ROWS_2
+const R: u32 = 2u;
+#endif
+#ifdef ROWS_4
+const R: u32 = 4u;
+#endif
+#ifdef ROWS_8
+const R: u32 = 8u;
+#endif
 
 var<workgroup> k_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
 var<workgroup> v_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
@@ -47,42 +63,9 @@ fn max4(x: vec4<f32>) -> f32 {
   return max(max(x.x, x.y), max(x.z, x.w));
 }
 
-// Scaled scores (base 2) of keys kb + first .. kb + first + 3 of the tile; NEG_BIG where masked.
-fn masked_scores(q_row: ptr<function, array<vec4<f32>, DV>>, kb: u32, first: u32, limit: u32)
-    -> vec4<f32> {
-  var d0 = vec4<f32>(0.0);
-  var d1 = vec4<f32>(0.0);
-  var d2 = vec4<f32>(0.0);
-  var d3 = vec4<f32>(0.0);
-  for (var c = 0u; c < DV; c++) {
-    let qc = (*q_row)[c];
-    d0 = fma(qc, k_tile[(first + 0u) * DV + c], d0);
-    d1 = fma(qc, k_tile[(first + 1u) * DV + c], d1);
-    d2 = fma(qc, k_tile[(first + 2u) * DV + c], d2);
-    d3 = fma(qc, k_tile[(first + 3u) * DV + c], d3);
-  }
-  let scores = vec4<f32>(
-    dot(d0, vec4<f32>(1.0)),
-    dot(d1, vec4<f32>(1.0)),
-    dot(d2, vec4<f32>(1.0)),
-    dot(d3, vec4<f32>(1.0)),
-  );
-  let keys = vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
-  return select(vec4<f32>(NEG_BIG), scores, keys < vec4<u32>(limit));
-}
-
-// exp2(s - m) for visible keys, 0 for masked ones.
-fn probabilities(s: vec4<f32>, m: f32, kb: u32, first: u32, limit: u32) -> vec4<f32> {
-  let keys = vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
-  return select(vec4<f32>(0.0), exp2(s - vec4<f32>(m)), keys < vec4<u32>(limit));
-}
-
-// a + Σ_{i<4} p[i] · V_tile[first + i, c].
-fn add_weighted_values(a: vec4<f32>, p: vec4<f32>, first: u32, c: u32) -> vec4<f32> {
-  var r = fma(vec4<f32>(p.x), v_tile[(first + 0u) * DV + c], a);
-  r = fma(vec4<f32>(p.y), v_tile[(first + 1u) * DV + c], r);
-  r = fma(vec4<f32>(p.z), v_tile[(first + 2u) * DV + c], r);
-  return fma(vec4<f32>(p.w), v_tile[(first + 3u) * DV + c], r);
+// Indices of keys kb + first .. kb + first + 3.
+fn key_ids(kb: u32, first: u32) -> vec4<u32> {
+  return vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
 }
 
 @compute @workgroup_size(WG)
@@ -93,28 +76,33 @@ fn main(
   let b = wid.z;
   let kvh = wid.y;
   let rows = params.t_len * params.group;
-  let row = wid.x * WG + lid;
-  let row_valid = row < rows;
-  let t = min(row, rows - 1u) / params.group;
-  let h = kvh * params.group + min(row, rows - 1u) % params.group;
+  let first_row = wid.x * WG * R;
   let key_len = sequence_keys(b);
-  let limit = key_limit(t, key_len);
-  // The last row of the block has the largest limit (limits grow with t).
-  let block_limit = key_limit((min(wid.x * WG + WG, rows) - 1u) / params.group, key_len);
+  // The block's last row has the largest limit (limits grow with t).
+  let block_limit = key_limit((min(first_row + WG * R, rows) - 1u) / params.group, key_len);
 
-  let q_base = q_index(b, t, h);
-  var q_row: array<vec4<f32>, DV>;
-  var acc: array<vec4<f32>, DV>;
-  for (var c = 0u; c < DV; c++) {
-    var value = vec4<f32>(0.0);
-    if (row_valid && c < params.dv) {
-      value = q[q_base + c] * params.scale_log2;
+  var q_rows: array<array<vec4<f32>, DV>, R>;
+  var acc: array<array<vec4<f32>, DV>, R>;
+  var m: array<f32, R>;
+  var l: array<f32, R>;
+  var limit: array<u32, R>;
+  for (var i = 0u; i < R; i++) {
+    let row = first_row + i * WG + lid;
+    let clamped = min(row, rows - 1u);
+    let t = clamped / params.group;
+    let base = q_index(b, t, kvh * params.group + clamped % params.group);
+    limit[i] = select(0u, key_limit(t, key_len), row < rows);
+    for (var c = 0u; c < DV; c++) {
+      var value = vec4<f32>(0.0);
+      if (row < rows && c < params.dv) {
+        value = q[base + c] * params.scale_log2;
+      }
+      q_rows[i][c] = value;
+      acc[i][c] = vec4<f32>(0.0);
     }
-    q_row[c] = value;
-    acc[c] = vec4<f32>(0.0);
+    m[i] = NEG_BIG;
+    l[i] = 0.0;
   }
-  var m = NEG_BIG;
-  var l = 0.0;
 
   for (var kb = 0u; kb < block_limit; kb += BC) {
     for (var e = lid; e < BC * DV; e += WG) {
@@ -131,39 +119,88 @@ fn main(
     }
     workgroupBarrier();
 
-    // Scores of the 16 keys as four vec4s (no indexed array: on lavapipe a dynamically indexed
-    // private array becomes per-lane scratch memory).
-    let s0 = masked_scores(&q_row, kb, 0u, limit);
-    let s1 = masked_scores(&q_row, kb, 4u, limit);
-    let s2 = masked_scores(&q_row, kb, 8u, limit);
-    let s3 = masked_scores(&q_row, kb, 12u, limit);
-    let m_new = max(m, max(max(max4(s0), max4(s1)), max(max4(s2), max4(s3))));
-    let alpha = exp2(m - m_new);
-    let p0 = probabilities(s0, m_new, kb, 0u, limit);
-    let p1 = probabilities(s1, m_new, kb, 4u, limit);
-    let p2 = probabilities(s2, m_new, kb, 8u, limit);
-    let p3 = probabilities(s3, m_new, kb, 12u, limit);
-    l = l * alpha + dot(p0 + p1 + p2 + p3, vec4<f32>(1.0));
-    for (var c = 0u; c < DV; c++) {
-      var a = acc[c] * alpha;
-      a = add_weighted_values(a, p0, 0u, c);
-      a = add_weighted_values(a, p1, 4u, c);
-      a = add_weighted_values(a, p2, 8u, c);
-      a = add_weighted_values(a, p3, 12u, c);
-      acc[c] = a;
+    // Scores s[i][g] of keys 4g .. 4g+3 (base 2; NEG_BIG where masked). Each K value loaded
+    // serves all R rows.
+    var s: array<array<vec4<f32>, 4>, R>;
+    for (var g = 0u; g < 4u; g++) {
+      // Explicitly zeroed each pass: naga initialises loop-local vars without an initializer
+      // only once.
+      var d = array<array<vec4<f32>, 4>, R>();
+      for (var c = 0u; c < DV; c++) {
+        let k0 = k_tile[(4u * g + 0u) * DV + c];
+        let k1 = k_tile[(4u * g + 1u) * DV + c];
+        let k2 = k_tile[(4u * g + 2u) * DV + c];
+        let k3 = k_tile[(4u * g + 3u) * DV + c];
+        for (var i = 0u; i < R; i++) {
+          let qc = q_rows[i][c];
+          d[i][0] = fma(qc, k0, d[i][0]);
+          d[i][1] = fma(qc, k1, d[i][1]);
+          d[i][2] = fma(qc, k2, d[i][2]);
+          d[i][3] = fma(qc, k3, d[i][3]);
+        }
+      }
+      let ones = vec4<f32>(1.0);
+      for (var i = 0u; i < R; i++) {
+        let scores = vec4<f32>(
+          dot(d[i][0], ones),
+          dot(d[i][1], ones),
+          dot(d[i][2], ones),
+          dot(d[i][3], ones),
+        );
+        s[i][g] = select(vec4<f32>(NEG_BIG), scores, key_ids(kb, 4u * g) < vec4<u32>(limit[i]));
+      }
     }
-    m = m_new;
+
+    // Online softmax update: p = 2^(s - m'), accumulator and sum rescaled by 2^(m - m').
+    var p: array<array<vec4<f32>, 4>, R>;
+    var alpha: array<f32, R>;
+    for (var i = 0u; i < R; i++) {
+      let tile_max = max(max(max4(s[i][0]), max4(s[i][1])), max(max4(s[i][2]), max4(s[i][3])));
+      let m_new = max(m[i], tile_max);
+      alpha[i] = exp2(m[i] - m_new);
+      var sum = vec4<f32>(0.0);
+      for (var g = 0u; g < 4u; g++) {
+        let visible = key_ids(kb, 4u * g) < vec4<u32>(limit[i]);
+        p[i][g] = select(vec4<f32>(0.0), exp2(s[i][g] - vec4<f32>(m_new)), visible);
+        sum += p[i][g];
+      }
+      l[i] = l[i] * alpha[i] + dot(sum, vec4<f32>(1.0));
+      m[i] = m_new;
+    }
+
+    // acc += P V; each V value loaded serves all R rows.
+    for (var c = 0u; c < DV; c++) {
+      for (var g = 0u; g < 4u; g++) {
+        let v0 = v_tile[(4u * g + 0u) * DV + c];
+        let v1 = v_tile[(4u * g + 1u) * DV + c];
+        let v2 = v_tile[(4u * g + 2u) * DV + c];
+        let v3 = v_tile[(4u * g + 3u) * DV + c];
+        for (var i = 0u; i < R; i++) {
+          var a = select(acc[i][c], acc[i][c] * alpha[i], g == 0u);
+          a = fma(vec4<f32>(p[i][g].x), v0, a);
+          a = fma(vec4<f32>(p[i][g].y), v1, a);
+          a = fma(vec4<f32>(p[i][g].z), v2, a);
+          acc[i][c] = fma(vec4<f32>(p[i][g].w), v3, a);
+        }
+      }
+    }
     workgroupBarrier();
   }
 
-  if (row_valid) {
-    let inv_l = select(0.0, 1.0 / l, l > 0.0);
-    for (var c = 0u; c < DV; c++) {
-      if (c < params.dv) {
-        o[q_base + c] = acc[c] * inv_l;
+  for (var i = 0u; i < R; i++) {
+    let row = first_row + i * WG + lid;
+    if (row < rows) {
+      let t = row / params.group;
+      let h = kvh * params.group + row % params.group;
+      let base = q_index(b, t, h);
+      let inv_l = select(0.0, 1.0 / l[i], l[i] > 0.0);
+      for (var c = 0u; c < DV; c++) {
+        if (c < params.dv) {
+          o[base + c] = acc[i][c] * inv_l;
+        }
       }
+      let lse_index = (b * params.hq + h) * params.t_len + t;
+      lse[lse_index] = select(bitcast<f32>(0xff800000u), (m[i] + log2(l[i])) * LN2, l[i] > 0.0);
     }
-    let lse_index = (b * params.hq + h) * params.t_len + t;
-    lse[lse_index] = select(bitcast<f32>(0xff800000u), (m + log2(l)) * LN2, l > 0.0);
   }
 }

@@ -71,7 +71,8 @@ interface Case {
   readonly layout?: AttentionLayout;
   /** K/V position capacity (≥ keys): a KV cache with unused, NaN-filled rows. */
   readonly capacity?: number;
-  readonly rowsPerWorkgroup?: number;
+  readonly workgroupSize?: number;
+  readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
 }
 
 /** Random Q, K, V for a case (keys past a sequence's key length are NaN: they must not be read). */
@@ -97,7 +98,8 @@ const optionsFor = (rt: GpuRuntime, c: Case): AttentionOptions => ({
     ? { keyLengths: rt.createTensor([c.dims.batch], "u32", Uint32Array.from(c.dims.keyLengths)) }
     : {}),
   ...(c.dims.scale !== undefined ? { scale: c.dims.scale } : {}),
-  ...(c.rowsPerWorkgroup !== undefined ? { rowsPerWorkgroup: c.rowsPerWorkgroup } : {}),
+  ...(c.workgroupSize !== undefined ? { workgroupSize: c.workgroupSize } : {}),
+  ...(c.rowsPerInvocation !== undefined ? { rowsPerInvocation: c.rowsPerInvocation } : {}),
 });
 
 /** Runs the GPU forward on a case; returns O in "bshd" order and L. */
@@ -208,13 +210,15 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
       kvHeads: 2,
       headDim: 20,
     }),
-    rowsPerWorkgroup: 8,
+    workgroupSize: 8,
+    rowsPerInvocation: 1,
   },
   {
     name: "causal with a KV-cache prefix (S > T) and unused cache rows",
     dims: dims({ mask: { kind: "causal" }, queries: 5, keys: 37, queryHeads: 3, kvHeads: 3 }),
     capacity: 45,
-    rowsPerWorkgroup: 4,
+    workgroupSize: 4,
+    rowsPerInvocation: 2,
   },
   {
     name: "full attention with per-sequence key lengths, D = 64",
@@ -237,7 +241,8 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
       kvHeads: 1,
       headDim: 8,
     }),
-    rowsPerWorkgroup: 16,
+    workgroupSize: 16,
+    rowsPerInvocation: 8,
   },
   {
     name: "decode: one query against 50 cached keys, GQA 2",
@@ -261,6 +266,7 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
   {
     name: "D = 80 and D = 128 head dims with an explicit scale",
     dims: dims({ mask: { kind: "causal" }, queries: 18, keys: 18, headDim: 80, scale: 0.3 }),
+    workgroupSize: 4,
   },
   {
     name: "D = 128",
