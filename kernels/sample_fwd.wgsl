@@ -258,9 +258,11 @@ fn sample_tokens(
     var pick = seg_start;
     for (var v = seg_start; v < seg_end; v++) {
       let z = logits[base + v] / temperature;
-      if (key_of(z) >= threshold) {
+      let e = exp(z - m_z);
+      // Zero-probability tokens (−inf logits: masked vocabulary) are never picked, not even by
+      // the rounding fallback.
+      if (key_of(z) >= threshold && e > 0.0) {
         pick = v;
-        let e = exp(z - m_z);
         if (cum + e > chosen_offset[slot]) {
           break;
         }

@@ -219,3 +219,24 @@ gpuTest("tokenLogProbs rejects targets that are not u32 [N]", (rt) => {
   );
   return Promise.resolve();
 });
+
+gpuTest(
+  "−inf logits (a masked vocabulary) give finite statistics and zero gradient",
+  async (rt) => {
+    const rows = 4, vocab = 30;
+    const rng = seededRandom(13);
+    const logits = randomLogits(rows * vocab, rng, 3);
+    for (let i = 0; i < logits.length; i += 3) logits[i] = -Infinity;
+    // Targets on unmasked tokens (index ≡ 1 mod 3 in each row).
+    const targets = Uint32Array.from({ length: rows }, (_, n) => 3 * n + 1);
+    const dlogp = randomLogits(rows, rng, 1);
+    const r = await runAll(rt, logits, targets, vocab, { dlogp });
+    const ref = tokenStatsRef(logits, targets, rows, vocab);
+    assertAllClose(r.lse, ref.lse, { rtol: 1e-6, atol: 1e-5, label: "lse" });
+    assertAllClose(r.entropy, ref.entropy, { rtol: 1e-5, atol: 1e-5, label: "entropy" });
+    assertAllClose(r.logp, ref.logp, { rtol: 1e-5, atol: 1e-5, label: "logp" });
+    for (let i = 0; i < logits.length; i += 3) {
+      assert.ok(r.dce[i] === 0 && r.dlp[i] === 0, `gradient at masked logit ${i}`);
+    }
+  },
+);

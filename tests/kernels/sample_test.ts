@@ -235,3 +235,16 @@ gpuTest("sampling logits split into row blocks gives the same tokens", async (rt
   assert.deepEqual([...tokens!], [...whole.tokens]);
   assert.deepEqual([...logp!], [...whole.logp]);
 });
+
+gpuTest("tokens with −inf logits are never sampled", async (rt) => {
+  const vocab = 40, rows = 500;
+  const rng = seededRandom(41);
+  const logits = Float32Array.from(randomArray(rows * vocab, rng, 2));
+  // Mask every odd token (e.g. a constrained vocabulary).
+  for (let i = 1; i < logits.length; i += 2) logits[i] = -Infinity;
+  for (const topP of [1, 0.9]) {
+    const got = await sample(rt, logits, vocab, { temperature: 1, topP, seed: 3, step: 0 });
+    assert.ok(got.tokens.every((t) => t % 2 === 0), `top-p ${topP}: a masked token was drawn`);
+    assert.ok(got.logp.every(Number.isFinite) && got.logpRaw.every(Number.isFinite));
+  }
+});

@@ -23,7 +23,9 @@ export const tokenStatsRef = (
     const m = Math.max(...z);
     const s = z.reduce((a, zi) => a + Math.exp(zi - m), 0);
     lse[n] = m + Math.log(s);
-    entropy[n] = lse[n]! - z.reduce((a, zi) => a + Math.exp(zi - lse[n]!) * zi, 0);
+    // p·z → 0 as z → −∞: zero-probability (masked) tokens add nothing.
+    const pz = (zi: number) => (zi === -Infinity ? 0 : Math.exp(zi - lse[n]!) * zi);
+    entropy[n] = lse[n]! - z.reduce((a, zi) => a + pz(zi), 0);
     const t = targets[n]!;
     logp[n] = t === IGNORE ? 0 : z[t]! - lse[n]!;
   }
