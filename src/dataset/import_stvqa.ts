@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import { Effect, Result, Schema, Stream } from "effect";
 import { type AsyncBuffer, parquetMetadataAsync, parquetReadObjects } from "hyparquet";
 import jpeg from "jpeg-js";
@@ -180,7 +181,7 @@ const importRows = Effect.fnUntraced(function* (
   const decodeRow = Schema.decodeUnknownResult(StvqaParquetRow);
   const records = Object.fromEntries(CATEGORIES.map((c) => [c, 0])) as Record<Category, number>;
   let sizeMismatches = 0;
-  const written = new Set<string>();
+  const written = new Map<string, string>();
   yield* withStagingFolder(options.out, (tmp) =>
     Effect.gen(function* () {
       yield* Effect.tryPromise({
@@ -227,10 +228,18 @@ const importRows = Effect.fnUntraced(function* (
                 reason: result.failure,
               });
             }
-            const { record, png, jpegSize } = result.success;
+            const { png, jpegSize } = result.success;
+            // Rows of one image_id share a file; a row whose pixels differ gets its own, so no
+            // image is lost.
+            const digest = createHash("sha256").update(png).digest("hex");
+            const first = written.get(result.success.record.image);
+            const record = first === undefined || first === digest ? result.success.record : {
+              ...result.success.record,
+              image: result.success.record.image.replace(/\.png$/, `_row${index}.png`),
+            };
             if (jpegSize[0] !== record.width || jpegSize[1] !== record.height) sizeMismatches++;
             if (!written.has(record.image)) {
-              written.add(record.image);
+              written.set(record.image, digest);
               yield* Effect.tryPromise({
                 try: () => Deno.writeFile(`${tmp}/${record.image}`, png),
                 catch: (cause) =>

@@ -126,6 +126,25 @@ Deno.test("a row whose image is not a JPEG or whose category is unknown is a typ
   );
 });
 
+Deno.test("rows sharing an image_id share one PNG unless their pixels differ", async () => {
+  const same = { ...fixtureRows[0]!, question_only: "Is the man behind the bike?" };
+  const differing = { ...fixtureRows[1]!, image_id: fixtureRows[0]!.image_id };
+  const path = writeVariant("shared_ids", [fixtureRows[0]!, same, differing]);
+  const out = `${root}/shared_ids_out`;
+  const result = await run(path, out);
+  assert.ok(result._tag === "Success" && result.success.images === 2);
+  const images = readRecords(out).map((r) => r.image);
+  assert.deepEqual(images, ["images/2343123.png", "images/2343123.png", "images/2343123_row2.png"]);
+});
+
+Deno.test("an empty parquet file gives an empty split", async () => {
+  const path = writeVariant("empty", []);
+  const out = `${root}/empty_out`;
+  const result = await run(path, out);
+  assert.ok(result._tag === "Success" && result.success.rows === 0);
+  assert.equal(Deno.readTextFileSync(`${out}/train.jsonl`), "");
+});
+
 Deno.test("a rating outside 1–10 is reported, not clamped", async () => {
   const path = writeVariant(
     "bad_rating",
