@@ -5,7 +5,7 @@
 //                logp[n]    = z[n, target[n]] − lse[n]        (0 where target = IGNORE)
 //                entropy[n] = lse[n] − Σ_v p[n, v] · z[n, v]  (Shannon entropy of softmax(z))
 //              Each invocation keeps an online (max, Σ e^(z−max), Σ e^(z−max)·z) over a strided
-//              slice, merged by a workgroup tree reduction: one pass over the row.
+//              slice, merged by a tree reduction over the row's TPR slots: one pass over the row.
 //              A target ≥ V that is not IGNORE gives NaN, so a bad id cannot pass silently.
 //   MEAN_LOSS  one workgroup: summary = [mean over non-ignored rows of −logp, count of those rows]
 //              (mean 0 when every row is ignored). Fixed reduction order: deterministic.
