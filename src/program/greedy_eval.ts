@@ -10,8 +10,8 @@ import type { RewardBreakdown } from "../domain/reward.ts";
 import { extractChoice } from "../eval/extract.ts";
 import { generate } from "../nn/generate.ts";
 import { spatialThinkerReward } from "../stages/reward.ts";
-import type { PromptExample } from "./examples.ts";
-import type { ModelSetup } from "./model_setup.ts";
+import type { PromptExample } from "../stages/examples.ts";
+import type { ModelSetup } from "../stages/model_setup.ts";
 
 /** One scored held-out prompt. */
 export interface EvaluatedPrompt {

@@ -22,7 +22,7 @@ import { AdamW } from "../nn/optimizer.ts";
 import { optimizerStep } from "../nn/train_step.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { DataOrder } from "./data_order.ts";
-import { type PromptExample, promptExample, sftSample } from "./examples.ts";
+import { type PromptExample, promptExample, sftSample } from "../stages/examples.ts";
 import { evaluateGreedy, summarize } from "./greedy_eval.ts";
 import {
   modelFromCheckpoint,
@@ -30,7 +30,7 @@ import {
   type ModelSetup,
   processorSettings,
   saveRunCheckpoint,
-} from "./model_setup.ts";
+} from "../stages/model_setup.ts";
 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThan(0));
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0));
