@@ -33,6 +33,11 @@ export interface GenerationOptions {
   readonly stepsPerSubmit?: number;
   /** Token id used to pad prompts of different lengths. */
   readonly padId: number;
+  /**
+   * Called after each chunk's readback with every sequence's new tokens (empty once it stopped),
+   * so a caller can stream the text.
+   */
+  readonly onChunk?: (tokens: ReadonlyArray<ReadonlyArray<number>>) => void;
 }
 
 /** One sequence's continuation. */
@@ -197,6 +202,7 @@ export const generate = async (
     rec.read(view(logpOut));
     const { arrays } = await rec.submit().resolve();
     const [tokens, logps] = arrays as [Uint32Array, Float32Array];
+    const before = results.map((r) => r.tokens.length);
     for (let s = 0; s < count; s++) {
       results.forEach((r, b) => {
         if (r.stopped) return;
@@ -206,6 +212,7 @@ export const generate = async (
         if (stop.has(token)) r.stopped = true;
       });
     }
+    options.onChunk?.(results.map((r, b) => r.tokens.slice(before[b])));
     readFrom = step;
     if (results.every((r) => r.stopped) || step === options.maxNewTokens) break;
     rec = new CommandRecorder(rt, "generate");

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { Result } from "effect";
+import { parseGenerateArgs, TextStream } from "../../src/cli/generate.ts";
+import { microTokenizer } from "../nn/hf_fixture.ts";
+
+const parse = (...args: string[]) => parseGenerateArgs(args);
+const reason = (result: ReturnType<typeof parseGenerateArgs>) =>
+  Result.isFailure(result) ? result.failure.reason : "parsed";
+
+Deno.test("generate flags parse with greedy, top-p 1 and seed 0 as defaults", () => {
+  const options = Result.getOrThrow(parse("--model", "ckpt", "--image", "a.png", "--prompt", "Q"));
+  assert.deepEqual(options, {
+    model: "ckpt",
+    image: "a.png",
+    prompt: "Q",
+    maxNewTokens: 512,
+    temperature: 0,
+    topP: 1,
+    seed: 0,
+  });
+  const sampled = Result.getOrThrow(
+    parse(
+      "--model=m",
+      "--prompt=Q",
+      "--temperature=0.7",
+      "--top-p=0.9",
+      "--seed=5",
+      "--max-new-tokens=8",
+      "--dump-logits=out.safetensors",
+    ),
+  );
+  assert.equal(sampled.temperature, 0.7);
+  assert.equal(sampled.topP, 0.9);
+  assert.equal(sampled.seed, 5);
+  assert.equal(sampled.maxNewTokens, 8);
+  assert.equal(sampled.dumpLogits, "out.safetensors");
+});
+
+Deno.test("missing, unknown and out-of-range generate flags are typed errors naming the problem", () => {
+  assert.match(reason(parse("--prompt", "Q")), /--model/);
+  assert.match(reason(parse("--model", "m")), /--prompt/);
+  assert.match(reason(parse("--model", "m", "--prompt", "Q", "--bogus", "1")), /bogus/);
+  assert.match(reason(parse("--model", "m", "--prompt", "Q", "--top-p", "0")), /topP/);
+  assert.match(
+    reason(parse("--model", "m", "--prompt", "Q", "--temperature", "-1")),
+    /temperature/,
+  );
+  assert.match(reason(parse("--model", "m", "--prompt", "Q", "--max-new-tokens", "2.5")), /maxNew/);
+  assert.match(reason(parse("--model", "m", "--prompt", "Q", "--seed", "")), /seed/);
+});
+
+Deno.test("TextStream holds back a character split across tokens until it is complete", () => {
+  const tokenizer = microTokenizer();
+  const ids = tokenizer.encode("cube é!");
+  const stream = new TextStream(tokenizer);
+  const pieces = ids.map((id) => stream.push([id]));
+  assert.equal(pieces.join("") + stream.flush(), "cube é!");
+  assert.ok(pieces.every((piece) => !piece.includes("\uFFFD")));
+  // "é" is two byte-level tokens here: the first yields nothing.
+  assert.ok(pieces.includes(""));
+});
