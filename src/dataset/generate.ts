@@ -23,10 +23,10 @@ import {
   splitOfScene,
   SPLITS,
 } from "./balance.ts";
-import { buildRecord, scene3dOf } from "./build.ts";
+import { buildRecord, type ImageRef, type RecordGraphs, scene3dOf } from "./build.ts";
 import { writeJsonl } from "./jsonl.ts";
-import { CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
-import { DatasetIoError, type RecordDecodeError, StvqaRecord } from "./record.ts";
+import { CATEGORIES, type Category, type Level, LEVELS, type Question } from "./question.ts";
+import { DatasetIoError, type RecordDecodeError, type Scene3d, StvqaRecord } from "./record.ts";
 import { DEFAULT_PER_SCENE_LIMIT, synthesiseQuestions } from "./synthesise.ts";
 import { withStagingFolder } from "./staging.ts";
 
@@ -70,13 +70,29 @@ export interface DatasetSummary {
   readonly ambiguous: Readonly<Record<Category, number>>;
 }
 
+/** What the records of one scene share. */
+interface SceneRecordContext {
+  readonly image: ImageRef;
+  readonly graphs: RecordGraphs;
+  readonly scene3d: Scene3d;
+}
+
+/** A question waiting for the balancer, with the slot of its scene's context. */
+interface Candidate {
+  readonly category: Category;
+  readonly level: Level;
+  readonly rating: number;
+  readonly slot: number;
+  readonly question: Question;
+}
+
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>
   Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
 
 const io = (path: string, what: string) => (cause: unknown) =>
   new DatasetIoError({ path, reason: `${what}: ${String(cause)}` });
 
-/** Stable key that sorts scenes: image file names are zero-padded scene indices. */
+/** A scene's image path: the zero-padded index, so file names sort in scene order. */
 const imageName = (index: number): string => `images/${String(index).padStart(6, "0")}.png`;
 
 /**
@@ -103,16 +119,21 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
         width: options.width,
         height: options.height,
       };
+      // Separate domains so that no scene index can reproduce the balancer's stream.
       const root = makeRng(options.seed);
+      const sceneStreams = root.fork(1), balanceStreams = root.fork(2);
       const proposed = zero(CATEGORIES), ambiguous = zero(CATEGORIES);
-      const bySplit = new Map<Split, ReturnType<typeof buildRecord>[]>(SPLITS.map((s) => [s, []]));
+      // Candidates stay small (a question and its scene's slot); records are built only for
+      // the questions the balancer keeps.
+      const scenesById: SceneRecordContext[] = [];
+      const candidates = new Map<Split, Candidate[]>(SPLITS.map((s) => [s, []]));
       const scenesPerSplit = zero(SPLITS);
       for (let start = 0; start < options.scenes; start += options.batchSize) {
         const indices = Array.from(
           { length: Math.min(options.batchSize, options.scenes - start) },
           (_, k) => start + k,
         );
-        const scenes = indices.map((i) => sampleScene(root.fork(i).fork(0), i, sampler));
+        const scenes = indices.map((i) => sampleScene(sceneStreams.fork(i).fork(0), i, sampler));
         const rendered = yield* renderer.render(scenes);
         for (const r of rendered) {
           const i = r.scene.index;
@@ -122,29 +143,35 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
             try: () => Deno.writeFile(`${tmp}/${path}`, png),
             catch: io(`${tmp}/${path}`, "cannot write image"),
           });
-          const synthesised = synthesiseQuestions(r, root.fork(i).fork(1), DEFAULT_PER_SCENE_LIMIT);
+          const synthesised = synthesiseQuestions(
+            r,
+            sceneStreams.fork(i).fork(1),
+            DEFAULT_PER_SCENE_LIMIT,
+          );
           for (const c of CATEGORIES) {
             proposed[c] += synthesised.proposed[c];
             ambiguous[c] += synthesised.ambiguous[c];
           }
           const split = splitOfScene(options.seed, i, options.splits);
           scenesPerSplit[split]++;
-          const image = {
-            imageId: `synth-${String(i).padStart(6, "0")}`,
-            path,
-            width: r.scene.width,
-            height: r.scene.height,
-          };
-          const scene3d = scene3dOf(r);
-          for (const q of synthesised.questions) {
-            bySplit.get(split)!.push(
-              buildRecord(
-                q,
-                { graph: synthesised.graph, stored: synthesised.canonicalGraph },
-                image,
-                scene3d,
-              ),
-            );
+          const slot = scenesById.push({
+            image: {
+              imageId: `synth-${String(i).padStart(6, "0")}`,
+              path,
+              width: r.scene.width,
+              height: r.scene.height,
+            },
+            graphs: { graph: synthesised.graph, stored: synthesised.canonicalGraph },
+            scene3d: scene3dOf(r),
+          }) - 1;
+          for (const question of synthesised.questions) {
+            candidates.get(split)!.push({
+              category: question.category,
+              level: question.level,
+              rating: question.rating,
+              slot,
+              question,
+            });
           }
         }
         options.onProgress?.(start + indices.length, options.scenes);
@@ -157,11 +184,14 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
       const answerLetters: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
       for (const split of SPLITS) {
         const chosen = balanceByCategory(
-          bySplit.get(split)!,
+          candidates.get(split)!,
           options.shares,
           scenesPerSplit[split] * options.recordsPerScene,
-          root.fork(0xba1).fork(SPLITS.indexOf(split)),
-        );
+          balanceStreams.fork(SPLITS.indexOf(split)),
+        ).map(({ slot, question }) => {
+          const context = scenesById[slot]!;
+          return buildRecord(question, context.graphs, context.image, context.scene3d);
+        });
         for (const r of chosen) {
           records[split][r.category]++;
           levels[r.level]++;
