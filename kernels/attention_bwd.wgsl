@@ -1,14 +1,16 @@
 // Fused attention backward, two passes that recompute the probabilities from Q, K and the saved
 // log-sum-exp L (no T×S matrix is stored), with Δ_i = Σ_c dO[i, c] · O[i, c]:
 //   P_ij = exp(scale · Q_i·K_j − L_i),  dP_ij = dO_i·V_j,  dS_ij = P_ij (dP_ij − Δ_i)
-//   dQ_i = scale Σ_j dS_ij K_j                       (entry point `dq`, one invocation per query row)
-//   dK_j = scale Σ_i dS_ij Q_i,  dV_j = Σ_i P_ij dO_i (entry point `dkv`, one invocation per key)
+//   dQ_i = scale Σ_j dS_ij K_j                        (entry point `dq_pass`: R query rows each)
+//   dK_j = scale Σ_i dS_ij Q_i,  dV_j = Σ_i P_ij dO_i  (entry point `dkv_pass`: R keys each)
 // The dkv pass loops over every query row of every query head sharing the KV head, so grouped-query
 // gradients are summed in registers without atomics. Each pass is its own module (define DQ_PASS or
 // DKV_PASS) so that every declared binding is used.
 //
 // Query rows are ordered as in the forward: row r of KV head kvh is (t = r / G, h = kvh·G + r % G).
 // Scores are kept in base 2 (scaled by scale·log2 e) so that P = exp2(s − L·log2 e).
+// As in the forward, each invocation owns R rows (rows base + i·WG + lid) so that every value
+// read from a workgroup tile serves R rows; the tile's rows are handled four at a time.
 
 #include "attention_common.wgsl"
 
@@ -38,16 +40,31 @@
 #endif
 #endif
 
-// Rows (dq: query rows, dkv: keys) per workgroup, one per invocation.
+// Invocations per workgroup.
 override WG: u32 = 64u;
 // Rows of the streamed tile (dq: keys, dkv: query rows); fixed, processed four at a time.
 const TILE: u32 = 16u;
+// Rows (dq: query rows, dkv: keys) per invocation.
+#ifdef ROWS_1
+const R: u32 = 1u;
+#endif
+#ifdef ROWS_2
+const R: u32 = 2u;
+#endif
+#ifdef ROWS_4
+const R: u32 = 4u;
+#endif
+#ifdef ROWS_8
+const R: u32 = 8u;
+#endif
 
 // Two streamed tiles side by side (naga cannot pass workgroup pointers to functions, so helpers
 // take the tile's start instead): A = dq: K rows, dkv: Q rows; B = dq: V rows, dkv: dO rows.
 var<workgroup> tiles: array<vec4<f32>, 2u * TILE * DV>; // [2, TILE, DV]
 const TILE_A: u32 = 0u;
 const TILE_B: u32 = TILE * DV;
+
+alias Rows = array<array<vec4<f32>, DV>, R>;
 
 fn sequence_keys(b: u32) -> u32 {
 #ifdef KEY_LENGTHS
@@ -57,39 +74,44 @@ fn sequence_keys(b: u32) -> u32 {
 #endif
 }
 
-// Dot products of `x` with tile rows first .. first + 3.
-fn dots4(
-  x: ptr<function, array<vec4<f32>, DV>>,
-  tile: u32,
-  first: u32,
-) -> vec4<f32> {
-  var d0 = vec4<f32>(0.0);
-  var d1 = vec4<f32>(0.0);
-  var d2 = vec4<f32>(0.0);
-  var d3 = vec4<f32>(0.0);
+// d[i][n] = x[i] · tile[first + n] for the R rows of x and four tile rows (as vec4 per row i).
+fn dots(x: ptr<function, Rows>, tile: u32, first: u32) -> array<vec4<f32>, R> {
+  var d = array<array<vec4<f32>, 4>, R>();
   for (var c = 0u; c < DV; c++) {
-    let xc = (*x)[c];
-    d0 = fma(xc, tiles[tile + (first + 0u) * DV + c], d0);
-    d1 = fma(xc, tiles[tile + (first + 1u) * DV + c], d1);
-    d2 = fma(xc, tiles[tile + (first + 2u) * DV + c], d2);
-    d3 = fma(xc, tiles[tile + (first + 3u) * DV + c], d3);
+    let t0 = tiles[tile + (first + 0u) * DV + c];
+    let t1 = tiles[tile + (first + 1u) * DV + c];
+    let t2 = tiles[tile + (first + 2u) * DV + c];
+    let t3 = tiles[tile + (first + 3u) * DV + c];
+    for (var i = 0u; i < R; i++) {
+      let xc = (*x)[i][c];
+      d[i][0] = fma(xc, t0, d[i][0]);
+      d[i][1] = fma(xc, t1, d[i][1]);
+      d[i][2] = fma(xc, t2, d[i][2]);
+      d[i][3] = fma(xc, t3, d[i][3]);
+    }
   }
+  var out: array<vec4<f32>, R>;
   let ones = vec4<f32>(1.0);
-  return vec4<f32>(dot(d0, ones), dot(d1, ones), dot(d2, ones), dot(d3, ones));
+  for (var i = 0u; i < R; i++) {
+    out[i] = vec4<f32>(dot(d[i][0], ones), dot(d[i][1], ones), dot(d[i][2], ones),
+      dot(d[i][3], ones));
+  }
+  return out;
 }
 
-// acc[c] += Σ_{i<4} w[i] · tile[first + i, c] for every c.
-fn accumulate4(
-  acc: ptr<function, array<vec4<f32>, DV>>,
-  w: vec4<f32>,
-  tile: u32,
-  first: u32,
-) {
+// acc[i][c] += Σ_{n<4} w[i][n] · tile[first + n, c] for every row i and c.
+fn accumulate(acc: ptr<function, Rows>, w: array<vec4<f32>, R>, tile: u32, first: u32) {
   for (var c = 0u; c < DV; c++) {
-    var a = fma(vec4<f32>(w.x), tiles[tile + (first + 0u) * DV + c], (*acc)[c]);
-    a = fma(vec4<f32>(w.y), tiles[tile + (first + 1u) * DV + c], a);
-    a = fma(vec4<f32>(w.z), tiles[tile + (first + 2u) * DV + c], a);
-    (*acc)[c] = fma(vec4<f32>(w.w), tiles[tile + (first + 3u) * DV + c], a);
+    let t0 = tiles[tile + (first + 0u) * DV + c];
+    let t1 = tiles[tile + (first + 1u) * DV + c];
+    let t2 = tiles[tile + (first + 2u) * DV + c];
+    let t3 = tiles[tile + (first + 3u) * DV + c];
+    for (var i = 0u; i < R; i++) {
+      var a = fma(vec4<f32>(w[i].x), t0, (*acc)[i][c]);
+      a = fma(vec4<f32>(w[i].y), t1, a);
+      a = fma(vec4<f32>(w[i].z), t2, a);
+      (*acc)[i][c] = fma(vec4<f32>(w[i].w), t3, a);
+    }
   }
 }
 
@@ -113,31 +135,37 @@ fn dq_pass(
   let b = wid.z;
   let kvh = wid.y;
   let rows = params.t_len * params.group;
-  let row = wid.x * WG + lid;
-  let row_valid = row < rows;
-  let t = min(row, rows - 1u) / params.group;
-  let h = kvh * params.group + min(row, rows - 1u) % params.group;
+  let first_row = wid.x * WG * R;
   let key_len = sequence_keys(b);
-  let limit = key_limit(t, key_len);
-  let block_limit = key_limit((min(wid.x * WG + WG, rows) - 1u) / params.group, key_len);
+  let block_limit = key_limit((min(first_row + WG * R, rows) - 1u) / params.group, key_len);
 
-  let base = q_index(b, t, h);
-  var q_row: array<vec4<f32>, DV>;
-  var do_row: array<vec4<f32>, DV>;
-  var acc: array<vec4<f32>, DV>;
-  for (var c = 0u; c < DV; c++) {
-    var qv = vec4<f32>(0.0);
-    var dov = vec4<f32>(0.0);
-    if (row_valid && c < params.dv) {
-      qv = q[base + c] * params.scale_log2;
-      dov = d_o[base + c];
+  var q_rows: Rows;
+  var do_rows: Rows;
+  var acc: Rows;
+  var delta: array<f32, R>;
+  var lse2: array<f32, R>;
+  var limit: array<u32, R>;
+  for (var i = 0u; i < R; i++) {
+    let row = first_row + i * WG + lid;
+    let clamped = min(row, rows - 1u);
+    let t = clamped / params.group;
+    let h = kvh * params.group + clamped % params.group;
+    let base = q_index(b, t, h);
+    for (var c = 0u; c < DV; c++) {
+      var qv = vec4<f32>(0.0);
+      var dov = vec4<f32>(0.0);
+      if (row < rows && c < params.dv) {
+        qv = q[base + c] * params.scale_log2;
+        dov = d_o[base + c];
+      }
+      q_rows[i][c] = qv;
+      do_rows[i][c] = dov;
+      acc[i][c] = vec4<f32>(0.0);
     }
-    q_row[c] = qv;
-    do_row[c] = dov;
-    acc[c] = vec4<f32>(0.0);
+    delta[i] = row_delta(base);
+    lse2[i] = lse[(b * params.hq + h) * params.t_len + t] * LOG2E;
+    limit[i] = select(0u, key_limit(t, key_len), row < rows);
   }
-  let delta = row_delta(base);
-  let lse2 = lse[(b * params.hq + h) * params.t_len + t] * LOG2E;
 
   for (var kb = 0u; kb < block_limit; kb += TILE) {
     for (var e = lid; e < TILE * DV; e += WG) {
@@ -155,18 +183,26 @@ fn dq_pass(
     workgroupBarrier();
     for (var first = 0u; first < TILE; first += 4u) {
       let keys = vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
-      let s = dots4(&q_row, TILE_A, first);
-      let p = select(vec4<f32>(0.0), exp2(s - vec4<f32>(lse2)), keys < vec4<u32>(limit));
-      let dp = dots4(&do_row, TILE_B, first);
-      accumulate4(&acc, p * (dp - vec4<f32>(delta)), TILE_A, first);
+      let s = dots(&q_rows, TILE_A, first);
+      let dp = dots(&do_rows, TILE_B, first);
+      var ds: array<vec4<f32>, R>;
+      for (var i = 0u; i < R; i++) {
+        let p = select(vec4<f32>(0.0), exp2(s[i] - vec4<f32>(lse2[i])), keys < vec4<u32>(limit[i]));
+        ds[i] = p * (dp[i] - vec4<f32>(delta[i]));
+      }
+      accumulate(&acc, ds, TILE_A, first);
     }
     workgroupBarrier();
   }
 
-  if (row_valid) {
-    for (var c = 0u; c < DV; c++) {
-      if (c < params.dv) {
-        dq[base + c] = acc[c] * params.scale;
+  for (var i = 0u; i < R; i++) {
+    let row = first_row + i * WG + lid;
+    if (row < rows) {
+      let base = q_index(b, row / params.group, kvh * params.group + row % params.group);
+      for (var c = 0u; c < DV; c++) {
+        if (c < params.dv) {
+          dq[base + c] = acc[i][c] * params.scale;
+        }
       }
     }
   }
@@ -178,6 +214,16 @@ var<workgroup> lse_tile: array<f32, TILE>;   // L · log2 e of the tile's query 
 var<workgroup> delta_tile: array<f32, TILE>; // Δ of the tile's query rows
 var<workgroup> limit_tile: array<u32, TILE>; // key limit of the tile's query rows (0 past the end)
 
+// Four entries of a per-row tile array as a vector.
+fn tile4(which: u32, first: u32) -> vec4<f32> {
+  if (which == 0u) {
+    return vec4<f32>(lse_tile[first], lse_tile[first + 1u], lse_tile[first + 2u],
+      lse_tile[first + 3u]);
+  }
+  return vec4<f32>(delta_tile[first], delta_tile[first + 1u], delta_tile[first + 2u],
+    delta_tile[first + 3u]);
+}
+
 @compute @workgroup_size(WG)
 fn dkv_pass(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -185,32 +231,32 @@ fn dkv_pass(
 ) {
   let b = wid.z;
   let kvh = wid.y;
-  let j = wid.x * WG + lid;
-  let key_valid = j < params.s_len;
-  // Padded keys (past the sequence's key length) are never loaded: their gradients are zero.
+  let first_key = wid.x * WG * R;
   let key_len = sequence_keys(b);
-  let key_loaded = j < key_len;
-  let base = kv_index(b, min(j, params.s_len - 1u), kvh);
-  var k_row: array<vec4<f32>, DV>;
-  var v_row: array<vec4<f32>, DV>;
-  var dk_acc: array<vec4<f32>, DV>;
-  var dv_acc: array<vec4<f32>, DV>;
-  for (var c = 0u; c < DV; c++) {
-    var kv = vec4<f32>(0.0);
-    var vv = vec4<f32>(0.0);
-    if (key_loaded && c < params.dv) {
-      kv = k[base + c] * params.scale_log2;
-      vv = v[base + c];
+  var k_rows: Rows;
+  var v_rows: Rows;
+  var dk_acc: Rows;
+  var dv_acc: Rows;
+  for (var i = 0u; i < R; i++) {
+    let j = first_key + i * WG + lid;
+    // Padded keys (past the sequence's key length) are never loaded: their gradients are zero.
+    let base = kv_index(b, min(j, params.s_len - 1u), kvh);
+    for (var c = 0u; c < DV; c++) {
+      var kv = vec4<f32>(0.0);
+      var vv = vec4<f32>(0.0);
+      if (j < key_len && c < params.dv) {
+        kv = k[base + c] * params.scale_log2;
+        vv = v[base + c];
+      }
+      k_rows[i][c] = kv;
+      v_rows[i][c] = vv;
+      dk_acc[i][c] = vec4<f32>(0.0);
+      dv_acc[i][c] = vec4<f32>(0.0);
     }
-    k_row[c] = kv;
-    v_row[c] = vv;
-    dk_acc[c] = vec4<f32>(0.0);
-    dv_acc[c] = vec4<f32>(0.0);
   }
 
   // First query that sees the workgroup's first key (limits grow with t).
   let rows = params.t_len * params.group;
-  let first_key = wid.x * WG;
   var t_start = params.t_len;
   if (first_key < key_len) {
     if (first_key < params.prefix_len) {
@@ -234,8 +280,8 @@ fn dkv_pass(
       tiles[TILE_A + e] = qv;
       tiles[TILE_B + e] = dov;
     }
-    for (var i = lid; i < TILE; i += WG) {
-      let r = rb + i;
+    for (var n = lid; n < TILE; n += WG) {
+      let r = rb + n;
       var lse2 = 0.0;
       var delta = 0.0;
       var limit = 0u;
@@ -246,32 +292,40 @@ fn dkv_pass(
         delta = row_delta(q_index(b, t, h));
         limit = key_limit(t, key_len);
       }
-      lse_tile[i] = lse2;
-      delta_tile[i] = delta;
-      limit_tile[i] = limit;
+      lse_tile[n] = lse2;
+      delta_tile[n] = delta;
+      limit_tile[n] = limit;
     }
     workgroupBarrier();
     for (var first = 0u; first < TILE; first += 4u) {
-      let lse4 = vec4<f32>(lse_tile[first], lse_tile[first + 1u], lse_tile[first + 2u],
-        lse_tile[first + 3u]);
-      let delta4 = vec4<f32>(delta_tile[first], delta_tile[first + 1u], delta_tile[first + 2u],
-        delta_tile[first + 3u]);
+      let lse4 = tile4(0u, first);
+      let delta4 = tile4(1u, first);
       let limit4 = vec4<u32>(limit_tile[first], limit_tile[first + 1u], limit_tile[first + 2u],
         limit_tile[first + 3u]);
-      let s = dots4(&k_row, TILE_A, first);
-      let p = select(vec4<f32>(0.0), exp2(s - lse4), vec4<u32>(j) < limit4);
-      accumulate4(&dv_acc, p, TILE_B, first);
-      let dp = dots4(&v_row, TILE_B, first);
-      accumulate4(&dk_acc, p * (dp - delta4), TILE_A, first);
+      let s = dots(&k_rows, TILE_A, first);
+      let dp = dots(&v_rows, TILE_B, first);
+      var p: array<vec4<f32>, R>;
+      var ds: array<vec4<f32>, R>;
+      for (var i = 0u; i < R; i++) {
+        let j = first_key + i * WG + lid;
+        p[i] = select(vec4<f32>(0.0), exp2(s[i] - lse4), vec4<u32>(j) < limit4);
+        ds[i] = p[i] * (dp[i] - delta4);
+      }
+      accumulate(&dv_acc, p, TILE_B, first);
+      accumulate(&dk_acc, ds, TILE_A, first);
     }
     workgroupBarrier();
   }
 
-  if (key_valid) {
-    for (var c = 0u; c < DV; c++) {
-      if (c < params.dv) {
-        dk[base + c] = dk_acc[c] * params.scale;
-        dv[base + c] = dv_acc[c];
+  for (var i = 0u; i < R; i++) {
+    let j = first_key + i * WG + lid;
+    if (j < params.s_len) {
+      let base = kv_index(b, j, kvh);
+      for (var c = 0u; c < DV; c++) {
+        if (c < params.dv) {
+          dk[base + c] = dk_acc[i][c] * params.scale;
+          dv[base + c] = dv_acc[i][c];
+        }
       }
     }
   }

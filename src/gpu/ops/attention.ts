@@ -41,8 +41,10 @@ export interface AttentionOptions {
   /** Invocations per workgroup, in [1, 256]; default 64. */
   readonly workgroupSize?: number;
   /**
-   * Forward only: query rows per invocation (each K/V value read from workgroup memory serves
-   * this many rows). Default 4, the best measured on lavapipe; 1 suits GPUs short of registers.
+   * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
+   * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
+   * per-invocation state, and lavapipe's compile time, grow with rows × D); 1 suits GPUs short of
+   * registers.
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
 }
@@ -175,6 +177,9 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
   return defines;
 };
 
+const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number =>
+  options.rowsPerInvocation ?? (dims.headDim <= 64 ? 4 : 2);
+
 const workgroupSize = (options: AttentionOptions): number => {
   const wg = options.workgroupSize ?? 64;
   if (!Number.isInteger(wg) || wg < 1 || wg > 256) {
@@ -207,7 +212,7 @@ export const attentionForward = (
   const bindings = [q, k, v, o, lse, ...(options.keyLengths ? [options.keyLengths] : [])];
   checkBindings(rec, op, bindings);
   const wg = workgroupSize(options);
-  const perInvocation = options.rowsPerInvocation ?? 4;
+  const perInvocation = rowsPerInvocation(dims, options);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "attention_fwd.wgsl",
     defines: { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true },
@@ -254,7 +259,8 @@ export const attentionBackward = (
   const keyLengths = options.keyLengths ? [options.keyLengths] : [];
   checkBindings(rec, op, [q, k, v, o, lse, dO, dQ, dK, dV, ...keyLengths]);
   const wg = workgroupSize(options);
-  const defines = attentionDefines(dims, options);
+  const perInvocation = rowsPerInvocation(dims, options);
+  const defines = { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true };
   const params = attentionParams(dims, options);
   const dqPipeline = rec.runtime.pipelines.get({
     kernel: "attention_bwd.wgsl",
@@ -272,13 +278,13 @@ export const attentionBackward = (
   rec.dispatch(
     dqPipeline,
     [q, k, v, o, lse, dO, dQ, ...keyLengths],
-    [Math.ceil(rows / wg), dims.kvHeads, dims.batch],
+    [Math.ceil(rows / (wg * perInvocation)), dims.kvHeads, dims.batch],
     params,
   );
   rec.dispatch(
     dkvPipeline,
     [q, k, v, o, lse, dO, dK, dV, ...keyLengths],
-    [Math.ceil(dims.keys / wg), dims.kvHeads, dims.batch],
+    [Math.ceil(dims.keys / (wg * perInvocation)), dims.kvHeads, dims.batch],
     params,
   );
 };
