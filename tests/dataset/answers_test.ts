@@ -18,8 +18,9 @@ const scenes = Array.from({ length: 32 }, (_, i) => sampleScene(makeRng(900 + i)
 const rendered = await rendererRuntime.runPromise(
   Effect.flatMap(SceneRenderer, (r) => r.render(scenes)),
 );
-const records: StvqaRecord[] = rendered.flatMap((r) => {
-  const s = synthesiseQuestions(r, makeRng(r.scene.index), 6);
+const synthesised = rendered.map((r) => synthesiseQuestions(r, makeRng(r.scene.index), 6));
+const records: StvqaRecord[] = rendered.flatMap((r, k) => {
+  const s = synthesised[k]!;
   const image = {
     imageId: `t${r.scene.index}`,
     path: `images/${r.scene.index}.png`,
@@ -293,5 +294,21 @@ Deno.test("orientation questions are only asked about objects with a front large
       ref.visible_pixels >= 0.012 * r.width * r.height,
       `${ref.id}: ${ref.visible_pixels} px`,
     );
+  }
+});
+
+Deno.test("the ambiguity filter drops drafts, and every kept question clears all its margins", () => {
+  const dropped = synthesised.reduce(
+    (n, s) => n + Object.values(s.ambiguous).reduce((a, b) => a + b, 0),
+    0,
+  );
+  assert.ok(dropped > 0);
+  for (const c of ["depth", "distance", "size", "orientation", "instance_location"] as const) {
+    assert.ok(synthesised.some((s) => s.ambiguous[c] > 0), `nothing dropped for ${c}`);
+  }
+  for (const q of synthesised.flatMap((s) => s.questions)) {
+    for (const e of q.evidence) {
+      assert.ok(Math.abs(e.value) >= e.margin, `${q.question}: ${e.quantity}`);
+    }
   }
 });

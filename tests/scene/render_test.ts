@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
+import { boxCorners, projectToPixel } from "../../src/scene/camera.ts";
 import { makeRng } from "../../src/scene/random.ts";
 import { SceneRenderer } from "../../src/scene/render.ts";
 import { sampleScene } from "../../src/scene/sampler.ts";
@@ -73,4 +74,36 @@ Deno.test("a 448-pixel render scales the boxes of the 96-pixel one", async () =>
     const scale = 448 / 96;
     for (let c = 0; c < 4; c++) assert.ok(Math.abs(t.bbox[c]! / scale - s.bbox[c]!) <= 1.5);
   });
+});
+
+Deno.test("fully visible objects fill, and stay inside, the CPU projection of their 3D box", () => {
+  let checked = 0;
+  for (const { scene, truth } of rendered) {
+    scene.objects.forEach((object, k) => {
+      const t = truth[k]!;
+      if (t.visibleFraction < 0.999 || t.bbox === null) return;
+      const corners = boxCorners(object).map((c) =>
+        projectToPixel(scene.camera, scene.width, scene.height, c)
+      );
+      const xs = corners.map((c) => c[0]), ys = corners.map((c) => c[1]);
+      const hull = [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)];
+      const [x1, y1, x2, y2] = t.bbox;
+      assert.ok(
+        x1 >= Math.floor(hull[0]!) - 1 && y1 >= Math.floor(hull[1]!) - 1,
+        `${object.id} starts outside`,
+      );
+      assert.ok(
+        x2 <= Math.ceil(hull[2]!) + 1 && y2 <= Math.ceil(hull[3]!) + 1,
+        `${object.id} ends outside`,
+      );
+      // The 3D box projects wider than round shapes do; a wrong transform misses far more.
+      const area = (x2 - x1) * (y2 - y1), hullArea = (hull[2]! - hull[0]!) * (hull[3]! - hull[1]!);
+      assert.ok(
+        area >= 0.3 * hullArea,
+        `${object.id}: box ${area} px vs projected ${hullArea.toFixed(0)} px`,
+      );
+      checked++;
+    });
+  }
+  assert.ok(checked >= 20, `only ${checked} objects checked`);
 });
