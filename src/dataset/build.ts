@@ -6,7 +6,8 @@
  * @module
  */
 import { serialiseSceneGraph, subgraph } from "../scene/graph.ts";
-import type { RenderedScene, SceneGraph } from "../scene/types.ts";
+import type { SceneGraph } from "../domain/scene_graph.ts";
+import type { RenderedScene } from "../scene/types.ts";
 import { trainingPrompt } from "./prompt.ts";
 import { LETTERS, type Question } from "./question.ts";
 import type { Scene3d, StvqaRecord } from "./record.ts";

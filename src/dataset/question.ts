@@ -6,7 +6,8 @@
  * @module
  */
 import type { Rng } from "../scene/random.ts";
-import type { ObjectTruth, RenderedScene, SceneGraph, SceneObject } from "../scene/types.ts";
+import type { SceneGraph } from "../domain/scene_graph.ts";
+import type { ObjectTruth, RenderedScene, SceneObject } from "../scene/types.ts";
 
 /** The paper's nine question categories (`category` field of STVQA records). */
 export const CATEGORIES = [

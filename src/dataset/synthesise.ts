@@ -6,7 +6,8 @@
  */
 import { fullSceneGraph, isClear } from "../scene/graph.ts";
 import type { Rng } from "../scene/random.ts";
-import type { ObjectTruth, RenderedScene, SceneGraph } from "../scene/types.ts";
+import type { SceneGraph } from "../domain/scene_graph.ts";
+import type { ObjectTruth, RenderedScene } from "../scene/types.ts";
 import { ambiguityReason } from "./ambiguity.ts";
 import { countQuestions } from "./categories/count.ts";
 import { depthQuestions } from "./categories/depth.ts";

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Rng } from "../scene/random.ts";
-import type { GraphObject } from "../scene/types.ts";
+import type { SceneObject as GraphObject } from "../domain/scene_graph.ts";
 import type { VgScene } from "../scene/visual_genome.ts";
 import { evidenceReason } from "./ambiguity.ts";
 import { GRID_REGIONS } from "./categories/instance_location.ts";

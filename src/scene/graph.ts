@@ -6,7 +6,8 @@
  * @module
  */
 import { sceneRelations } from "./relations.ts";
-import type { GraphObject, ObjectTruth, RenderedScene, SceneGraph } from "./types.ts";
+import type { SceneGraph, SceneObject as GraphObject } from "../domain/scene_graph.ts";
+import type { ObjectTruth, RenderedScene } from "./types.ts";
 
 /** When an object is clear enough to be named in a question. */
 export interface VisibilityRule {

@@ -11,7 +11,8 @@
  */
 import { toCameraFrame } from "./camera.ts";
 import { footprintRadius } from "./sampler.ts";
-import type { Camera, GraphRelation, SceneObject } from "./types.ts";
+import type { Relationship } from "../domain/scene_graph.ts";
+import type { Camera, SceneObject } from "./types.ts";
 
 /** Thresholds of the relation rules (world units unless stated). */
 export interface RelationMargins {
@@ -182,9 +183,9 @@ export const sceneRelations = (
   objects: ReadonlyArray<SceneObject>,
   include: (index: number) => boolean = () => true,
   options: { readonly canonical?: boolean; readonly margins?: RelationMargins } = {},
-): GraphRelation[] => {
+): Relationship[] => {
   const margins = options.margins ?? DEFAULT_RELATION_MARGINS;
-  const out: GraphRelation[] = [];
+  const out: Relationship[] = [];
   objects.forEach((a, i) => {
     if (!include(i)) return;
     objects.forEach((b, j) => {

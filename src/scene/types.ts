@@ -1,7 +1,7 @@
 /**
- * Plain data types of a synthetic 3D scene: the sampled objects and camera, the per-object ground
- * truth measured from a render, and the 2D scene graph (ids, pixel boxes, relations) that the
- * SpatialThinker reward compares against.
+ * Plain data types of a synthetic 3D scene: the sampled objects and camera, and the per-object
+ * ground truth measured from a render. The 2D scene graph (ids, pixel boxes, relations) that the
+ * reward compares against is `SceneGraph` of `src/domain/scene_graph.ts`.
  *
  * World frame: y up, the ground is the plane y = 0, lengths in metres-like units.
  *
@@ -96,23 +96,4 @@ export interface RenderedScene {
   /** `[height, width]` object ids: 0 for ground and sky, k + 1 for `objects[k]`. */
   readonly ids: Uint32Array;
   readonly truth: ReadonlyArray<ObjectTruth>;
-}
-
-/** One scene-graph object as the reward reads it. */
-export interface GraphObject {
-  readonly id: string;
-  readonly bbox: PixelBox;
-}
-
-/** One directed relation `subject predicate object`. */
-export interface GraphRelation {
-  readonly subject: string;
-  readonly predicate: string;
-  readonly object: string;
-}
-
-/** A 2D scene graph in the paper's format. */
-export interface SceneGraph {
-  readonly objects: ReadonlyArray<GraphObject>;
-  readonly relationships: ReadonlyArray<GraphRelation>;
 }

@@ -6,7 +6,12 @@
  * @module
  */
 import { Schema } from "effect";
-import type { GraphObject, GraphRelation, PixelBox, SceneGraph } from "./types.ts";
+import type {
+  Relationship,
+  SceneGraph,
+  SceneObject as GraphObject,
+} from "../domain/scene_graph.ts";
+import type { PixelBox } from "./types.ts";
 
 /** One object of `scene_graphs.json`. */
 export const VgObject = Schema.Struct({
@@ -119,7 +124,7 @@ export const convertVgScene = (vg: VgSceneGraph, width: number, height: number):
     objects.push({ id, bbox });
   }
   const seen = new Set<string>();
-  const relationships: GraphRelation[] = [];
+  const relationships: Relationship[] = [];
   for (const r of vg.relationships) {
     const subject = byVgId.get(r.subject_id ?? r.subject?.object_id ?? -1);
     const object = byVgId.get(r.object_id ?? r.object?.object_id ?? -1);

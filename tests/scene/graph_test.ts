@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pythonJson, serialiseSceneGraph, subgraph } from "../../src/scene/graph.ts";
-import type { SceneGraph } from "../../src/scene/types.ts";
+import type { SceneGraph } from "../../src/domain/scene_graph.ts";
 
 const graph: SceneGraph = {
   objects: [
