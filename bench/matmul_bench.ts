@@ -15,7 +15,7 @@
 import { fill } from "../src/gpu/ops/fill.ts";
 import { isCpuAdapter, matmul, matmulStrategy, type MatmulTile } from "../src/gpu/ops/matmul.ts";
 import { CommandRecorder } from "../src/gpu/recorder.ts";
-import type { Tensor } from "../src/gpu/tensor.ts";
+import { numel, type Tensor } from "../src/gpu/tensor.ts";
 import {
   type BenchContext,
   type BenchRow,
@@ -91,6 +91,16 @@ const operandShapes = (c: MatmulCase) => {
   };
 };
 
+/** `fill` in binding-sized pieces (the Qwen vocabulary projection's weight is 1.24 GB). */
+const fillChunked = (rec: CommandRecorder, t: Tensor, value: number): void => {
+  const count = numel(t.shape);
+  const chunk = Math.floor(rec.runtime.maxBindingBytes / 4 / 64) * 64;
+  for (let start = 0; start < count; start += chunk) {
+    const length = Math.min(chunk, count - start);
+    fill(rec, { ...t, shape: [length], offset: t.offset + start * 4 }, value);
+  }
+};
+
 /** Times our matmul on one case (operands filled on the GPU; timing does not depend on values). */
 const timeOurs = async (
   ctx: BenchContext,
@@ -103,8 +113,8 @@ const timeOurs = async (
   const [a, b, out] = tensors as [Tensor, Tensor, Tensor];
   try {
     const setup = new CommandRecorder(ctx.rt, "bench-setup");
-    fill(setup, a, 0.5);
-    fill(setup, b, 0.25);
+    fillChunked(setup, a, 0.5);
+    fillChunked(setup, b, 0.25);
     setup.submit();
     const options = { layout: c.layout, ...extra };
     return await timeGpu(ctx.rt, (rec) => matmul(rec, a, b, out, options), { warmup: 1, reps });

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Arena } from "../../src/gpu/buffer_pool.ts";
 import { ShapeMismatch, TensorTooLarge } from "../../src/gpu/errors.ts";
 import { fill } from "../../src/gpu/ops/fill.ts";
 import {
@@ -309,5 +310,32 @@ gpuTest(
       const fd = ((await gpuLoss(plus)) - (await gpuLoss(minus))) / (2 * h);
       assertAllClose([dx![i]!], [fd], { rtol: 1e-4, atol: 1e-4, label: `GPU fd dx[${i}]` });
     }
+  },
+);
+
+gpuTest(
+  "the NT detour's scratch is untouched by host writes to tensors allocated later",
+  async (rt) => {
+    const s = { layout: "NN" as const, batch: 1, m: 40, n: 36, k: 8, broadcastB: true };
+    const rng = seededRandom(51);
+    const a = randomArray(s.m * s.k, rng);
+    const b = randomArray(s.k * s.n, rng);
+    const upload = randomArray(s.k * s.n, rng);
+    const at = rt.createTensor([s.m, s.k], "f32", a);
+    const bt = rt.createTensor([s.k, s.n], "f32", b);
+    const ct = rt.createTensor([s.m, s.n]);
+    const arena = new Arena(rt.pool);
+    const [c, later] = await runAndRead(rt, (rec) => {
+      fill(rec, ct, Number.NaN);
+      matmul(rec, at, bt, ct, { layout: "NN", viaNT: true });
+      // A tensor of Bᵀ's size, allocated and uploaded after the matmul was recorded: the upload
+      // runs before the submit, so it must not share memory with the transposes.
+      const t = arena.alloc([s.n, s.k]);
+      rt.write(t, upload);
+      return [ct, t];
+    });
+    arena.reset();
+    assertAllClose(c!, matmulRef(s, a, b), { ...TOL, label: "C" });
+    assert.deepEqual([...later!], [...upload]);
   },
 );

@@ -18,6 +18,7 @@
 import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
+import { TENSOR_USAGE } from "../buffer_pool.ts";
 import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import {
@@ -50,7 +51,7 @@ export interface MatmulOptions {
   /** Binding limit to split against; defaults to the device's. Smaller values force splitting. */
   readonly maxBindingBytes?: number;
   /**
-   * Run NN and TN as transposes plus the NT kernel (scratch from the buffer pool), when K is a
+   * Run NN and TN as transposes plus the NT kernel (in scratch buffers of this module), when K is a
    * multiple of 4 and nothing needs splitting. Default: on CPU adapters, when the product is large
    * enough to repay the transposes.
    */
@@ -258,9 +259,31 @@ export const matmulStrategy = (
   return { viaNT, tile };
 };
 
-/** Records `dst[z] = src[z]ᵀ` for src [(batch,) rows, cols] into a pool buffer and returns it. */
+const scratchCache = new WeakMap<GpuRuntime, Map<"a" | "b", GPUBuffer>>();
+
+/**
+ * A scratch buffer of at least `bytes` for one transposed operand, owned by this module (not the
+ * pool): pool buffers can be written from the host by a later user before this recording's
+ * transposes run, since `queue.writeBuffer` executes ahead of the submit. Every use writes the
+ * scratch before reading it, so recorded uses in any order are safe. A buffer outgrown is dropped,
+ * not destroyed, because work recorded earlier may still reference it.
+ */
+const scratchBuffer = (rt: GpuRuntime, role: "a" | "b", bytes: number): GPUBuffer => {
+  let cache = scratchCache.get(rt);
+  if (cache === undefined) scratchCache.set(rt, cache = new Map());
+  let buffer = cache.get(role);
+  if (buffer === undefined || buffer.size < bytes) {
+    const size = 2 ** Math.ceil(Math.log2(Math.max(bytes, 256)));
+    buffer = rt.device.createBuffer({ label: `matmul scratch ${role}`, size, usage: TENSOR_USAGE });
+    cache.set(role, buffer);
+  }
+  return buffer;
+};
+
+/** Records `dst[z] = src[z]ᵀ` for src [(batch,) rows, cols] into scratch and returns it. */
 const transposed = (
   rec: CommandRecorder,
+  role: "a" | "b",
   src: Tensor,
   batch: number,
   rows: number,
@@ -270,7 +293,7 @@ const transposed = (
   const dst: Tensor = {
     shape: src.shape.length === 3 ? [batch, cols, rows] : [cols, rows],
     dtype: "f32",
-    buffer: rt.pool.acquire(batch * rows * cols * 4, "matmul"),
+    buffer: scratchBuffer(rt, role, batch * rows * cols * 4),
     offset: 0,
   };
   rec.dispatch(
@@ -282,11 +305,7 @@ const transposed = (
   return dst;
 };
 
-/**
- * NN as `A·(Bᵀ)ᵀ` and TN as `(Aᵀ)·(Bᵀ)ᵀ` through the NT kernel, with the transposes in pool
- * buffers. The buffers go back to the pool at once: everything recorded later runs after the
- * NT dispatch on the GPU, and every user of a pool buffer writes it before reading it.
- */
+/** NN as `A·(Bᵀ)ᵀ` and TN as `(Aᵀ)·(Bᵀ)ᵀ` through the NT kernel, transposing into scratch. */
 const matmulViaNT = (
   rec: CommandRecorder,
   layout: MatmulLayout,
@@ -296,10 +315,9 @@ const matmulViaNT = (
   c: Tensor,
   options: MatmulOptions,
 ): void => {
-  const bt = transposed(rec, b, s.broadcastB ? 1 : s.batch, s.k, s.n);
-  const at = layout === "TN" ? transposed(rec, a, s.batch, s.k, s.m) : a;
+  const bt = transposed(rec, "b", b, s.broadcastB ? 1 : s.batch, s.k, s.n);
+  const at = layout === "TN" ? transposed(rec, "a", a, s.batch, s.k, s.m) : a;
   matmul(rec, at, bt, c, { ...options, layout: "NT", viaNT: false });
-  for (const t of layout === "TN" ? [at, bt] : [bt]) rec.runtime.pool.release(t.buffer);
 };
 
 /**
