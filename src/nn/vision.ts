@@ -6,8 +6,11 @@
  *   merger: m = gelu(view(rms(x)·w_q, 4D)·W0ᵀ + b0)·W2ᵀ + b2.
  *
  * Patches arrive in window order (the host permutes pixel rows and rotary tables), so windowed
- * blocks attend within contiguous, equal-length runs of rows and the merger's output is in window
- * order; the caller un-permutes it when placing features among the text embeddings.
+ * blocks attend within contiguous runs of rows and the merger's output is in window order; the
+ * caller un-permutes it when placing features among the text embeddings. Windows of unequal
+ * length (a merged grid that is not a multiple of the window side) are moved into a zero-padded
+ * [windows, longest] layout for attention, with each window's length masking its padding keys,
+ * and moved back.
  * Rows R = images · patches.
  *
  * @module
@@ -15,9 +18,11 @@
 import type { Arena } from "../gpu/buffer_pool.ts";
 import { attentionBackward, attentionForward } from "../gpu/ops/attention.ts";
 import { add, swigluBackward, swigluForward } from "../gpu/ops/elementwise.ts";
+import { fill } from "../gpu/ops/fill.ts";
 import { geluBackward, geluForward } from "../gpu/ops/gelu.ts";
 import { rmsNormBackward, rmsNormForward } from "../gpu/ops/rmsnorm.ts";
 import { applyRotary } from "../gpu/ops/rope.ts";
+import { moveRows } from "../gpu/ops/rows.ts";
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import { reshape, type Tensor } from "../gpu/tensor.ts";
 import type { Qwen25VLConfig } from "./config.ts";
@@ -35,20 +40,38 @@ export interface VisionContext {
   readonly images: number;
   /** Patches per image. */
   readonly patches: number;
-  /** Equal-length attention windows per image (1 when a window covers the whole image). */
+  /** Attention windows per image (1 when a window covers the whole image). */
   readonly windows: number;
   /** [1, patches, head_dim / 2, 2] 2-D rotary table of one image (shared), window order. */
   readonly rotary: Tensor;
+  /** Present when windows differ in length (see `RaggedWindows` in vision_inputs.ts). */
+  readonly ragged?: RaggedWindowTensors;
+}
+
+/** The padded window layout on the GPU. */
+export interface RaggedWindowTensors {
+  /** Patches in the longest window. */
+  readonly longest: number;
+  /** [R] u32: 0..R−1. */
+  readonly rows: Tensor;
+  /** [R] u32: row of each patch in the padded [images·windows·longest] layout. */
+  readonly paddedRows: Tensor;
+  /** [images·windows] u32: patches in each window. */
+  readonly keyLengths: Tensor;
 }
 
 interface BlockSaved {
   readonly x: Tensor;
   readonly h1: Tensor;
   readonly rstd1: Tensor;
-  readonly q: Tensor;
-  readonly k: Tensor;
-  readonly v: Tensor;
   readonly o: Tensor;
+  /** The attention's rotated q, k and v and its o ([R, D], or padded copies for ragged windows). */
+  readonly attention: {
+    readonly q: Tensor;
+    readonly k: Tensor;
+    readonly v: Tensor;
+    readonly o: Tensor;
+  };
   readonly lse: Tensor;
   readonly x2: Tensor;
   readonly h2: Tensor;
@@ -83,10 +106,38 @@ const dimsOf = (config: Qwen25VLConfig) => {
   };
 };
 
-/** The attention batch of a block: whole images, or each image's windows. */
-const attentionView = (ctx: VisionContext, full: boolean, t: Tensor, heads: number, hd: number) => {
+/**
+ * How a block's attention sees the rows: as whole images, as equal windows, or (ragged windows)
+ * as windows padded to the longest. `toLayout` gives a [sequences·length, D] tensor of a row
+ * tensor (itself, or a zero-padded copy); `fromLayout` moves the real rows back.
+ */
+const attentionLayout = (ctx: VisionContext, full: boolean, heads: number, hd: number) => {
+  const R = ctx.images * ctx.patches;
   const sequences = full ? ctx.images : ctx.images * ctx.windows;
-  return reshape(t, [sequences, (ctx.images * ctx.patches) / sequences, heads, hd]);
+  const ragged = full ? undefined : ctx.ragged;
+  const length = ragged?.longest ?? R / sequences;
+  return {
+    sequences,
+    length,
+    view: (t: Tensor) => reshape(t, [sequences, length, heads, hd]),
+    options: {
+      mask: { kind: "full" } as const,
+      ...(ragged === undefined ? {} : { keyLengths: ragged.keyLengths }),
+    },
+    toLayout: (rec: CommandRecorder, arena: Arena, t: Tensor): Tensor => {
+      if (ragged === undefined) return t;
+      const padded = arena.alloc([sequences * length, heads * hd]);
+      // Padding rows must be finite zeros: padded queries still run (and are dropped).
+      fill(rec, padded, 0);
+      moveRows(rec, t, ragged.rows, ragged.paddedRows, padded);
+      return padded;
+    },
+    alloc: (arena: Arena, rowsTensor: Tensor): Tensor =>
+      ragged === undefined ? rowsTensor : arena.alloc([sequences * length, heads * hd]),
+    fromLayout: (rec: CommandRecorder, t: Tensor, dst: Tensor): void => {
+      if (ragged !== undefined) moveRows(rec, t, ragged.paddedRows, ragged.rows, dst);
+    },
+  };
 };
 
 /** Rotates the heads of t [R, heads·hd] in place (inverse = the backward). */
@@ -152,17 +203,25 @@ export const visionForward = (
     rotate(rec, ctx, q, heads, hd, false);
     rotate(rec, ctx, k, heads, hd, false);
     const o = arena.alloc([R, D]);
-    const qView = attentionView(ctx, full, q, heads, hd);
-    const lse = arena.alloc([qView.shape[0]!, heads, qView.shape[1]!]);
+    const layout = attentionLayout(ctx, full, heads, hd);
+    const attention = {
+      q: layout.toLayout(rec, arena, q),
+      k: layout.toLayout(rec, arena, k),
+      v: layout.toLayout(rec, arena, v),
+      o: layout.alloc(arena, o),
+    };
+    const lse = arena.alloc([layout.sequences, heads, layout.length]);
+    const { view } = layout;
     attentionForward(
       rec,
-      qView,
-      attentionView(ctx, full, k, heads, hd),
-      attentionView(ctx, full, v, heads, hd),
-      attentionView(ctx, full, o, heads, hd),
+      view(attention.q),
+      view(attention.k),
+      view(attention.v),
+      view(attention.o),
       lse,
-      { mask: { kind: "full" } },
+      layout.options,
     );
+    layout.fromLayout(rec, attention.o, o);
     const attnOut = arena.alloc([R, D]);
     linearForward(rec, linearWeights(params, `${p}.attn.proj`, true), o, attnOut);
     const x2 = arena.alloc([R, D]);
@@ -184,7 +243,7 @@ export const visionForward = (
     linearForward(rec, linearWeights(params, `${p}.mlp.down_proj`, true), act, mlpOut);
     const y = arena.alloc([R, D]);
     add(rec, x2, mlpOut, y);
-    blocks.push({ x, h1, rstd1, q, k, v, o, lse, x2, h2, rstd2, gate, up, act });
+    blocks.push({ x, h1, rstd1, o, attention, lse, x2, h2, rstd2, gate, up, act });
     x = y;
   }
   const normed = arena.alloc([R, D]);
@@ -279,20 +338,32 @@ export const visionBackward = (
     const dq = arena.alloc([R, D]);
     const dk = arena.alloc([R, D]);
     const dv = arena.alloc([R, D]);
-    const view = (t: Tensor) => attentionView(ctx, full, t, heads, hd);
+    const layout = attentionLayout(ctx, full, heads, hd);
+    const { view } = layout;
+    const a = blk.attention;
+    // Padding rows of dO are zero, so padded queries add nothing to dK and dV.
+    const dOA = layout.toLayout(rec, arena, dO);
+    const [dqA, dkA, dvA] = [dq, dk, dv].map((t) => layout.alloc(arena, t)) as [
+      Tensor,
+      Tensor,
+      Tensor,
+    ];
     attentionBackward(
       rec,
-      view(blk.q),
-      view(blk.k),
-      view(blk.v),
-      view(blk.o),
+      view(a.q),
+      view(a.k),
+      view(a.v),
+      view(a.o),
       blk.lse,
-      view(dO),
-      view(dq),
-      view(dk),
-      view(dv),
-      { mask: { kind: "full" } },
+      view(dOA),
+      view(dqA),
+      view(dkA),
+      view(dvA),
+      layout.options,
     );
+    layout.fromLayout(rec, dqA, dq);
+    layout.fromLayout(rec, dkA, dk);
+    layout.fromLayout(rec, dvA, dv);
     rotate(rec, ctx, dq, heads, hd, true);
     rotate(rec, ctx, dk, heads, hd, true);
     const [lq, lk, lv] = qkvLayers(rec, params, p, D);

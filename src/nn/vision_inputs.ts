@@ -9,6 +9,20 @@ import type { Qwen25VLConfig } from "./config.ts";
 import type { ProcessedImage } from "./image_processor.ts";
 import { visionRotaryPositions, windowIndex } from "./positions.ts";
 
+/**
+ * Windows of unequal lengths (the merged grid is not a multiple of the window side): windowed
+ * blocks attend in a padded layout of `longest` rows per window, keys past each window's length
+ * masked.
+ */
+export interface RaggedWindows {
+  /** Patches in the longest window. */
+  readonly longest: number;
+  /** [images·patches] row of each windowed patch in the padded [images·windows·longest] layout. */
+  readonly paddedRows: Uint32Array<ArrayBuffer>;
+  /** [images·windows] patches in each window. */
+  readonly keyLengths: Uint32Array<ArrayBuffer>;
+}
+
 /** A vision batch ready for upload, rows in window order. */
 export interface VisionInputs {
   readonly images: number;
@@ -20,6 +34,8 @@ export interface VisionInputs {
   readonly rotary: Float32Array<ArrayBuffer>;
   /** Merged-token window order of one image (`order[j]` = raster index of windowed token j). */
   readonly order: Int32Array;
+  /** Present when the windows differ in length. */
+  readonly ragged?: RaggedWindows;
 }
 
 /** Why a vision batch cannot be run. */
@@ -28,9 +44,38 @@ export class VisionLayoutError extends RangeError {
 }
 
 /**
- * Window-orders the patches and the 2-D rotary table of same-sized images. Windows must all have
- * the same length (true whenever the merged grid's sides are multiples of the window side, or one
- * window covers the image).
+ * The padded layout of windows with these patch counts (`cu` = cumulative counts of one image,
+ * starting at 0), repeated for each image; undefined when every window has the same length.
+ *
+ * @example
+ * ```ts
+ * import { raggedWindows } from "./vision_inputs.ts";
+ * const r = raggedWindows(Int32Array.from([0, 4, 6]), 1)!;
+ * console.assert(r.longest === 4 && r.paddedRows[4] === 4 && r.keyLengths[1] === 2);
+ * ```
+ */
+export const raggedWindows = (cu: Int32Array, images: number): RaggedWindows | undefined => {
+  const windows = cu.length - 1;
+  const lengths = Array.from({ length: windows }, (_, w) => cu[w + 1]! - cu[w]!);
+  const longest = Math.max(...lengths);
+  if (lengths.every((n) => n === longest)) return undefined;
+  const patches = cu[windows]!;
+  const paddedRows = new Uint32Array(images * patches);
+  const keyLengths = new Uint32Array(images * windows);
+  for (let i = 0; i < images; i++) {
+    for (let w = 0; w < windows; w++) {
+      keyLengths[i * windows + w] = lengths[w]!;
+      for (let j = cu[w]!; j < cu[w + 1]!; j++) {
+        paddedRows[i * patches + j] = (i * windows + w) * longest + (j - cu[w]!);
+      }
+    }
+  }
+  return { longest, paddedRows, keyLengths };
+};
+
+/**
+ * Window-orders the patches and the 2-D rotary table of same-sized images; windows of unequal
+ * length (any grid that is not a multiple of the window side) get a `ragged` padded layout.
  */
 export const visionInputs = (
   config: Qwen25VLConfig,
@@ -44,16 +89,6 @@ export const visionInputs = (
   const patches = grid[0] * grid[1] * grid[2];
   const patchDim = first.pixelValues.length / patches;
   const windows = windowIndex(grid, v.window_size, v.spatial_merge_size, v.patch_size);
-  const sizes = new Set<number>();
-  for (let i = 1; i < windows.cuWindowSeqlens.length; i++) {
-    sizes.add(windows.cuWindowSeqlens[i]! - windows.cuWindowSeqlens[i - 1]!);
-  }
-  if (sizes.size !== 1) {
-    throw new VisionLayoutError(
-      `windows of unequal lengths (${[...sizes].join(", ")} patches) for grid ` +
-        `${grid.join("×")}; resize images so the merged grid is a multiple of the window side`,
-    );
-  }
   // Patch index (raster, 2×2-merge order) of each windowed row.
   const source = new Int32Array(patches);
   windows.order.forEach((token, j) => {
@@ -74,6 +109,7 @@ export const visionInputs = (
       );
     });
   });
+  const ragged = raggedWindows(windows.cuWindowSeqlens, images.length);
   return {
     images: images.length,
     patches,
@@ -81,5 +117,6 @@ export const visionInputs = (
     pixels,
     rotary: visionRotaryTable(rows, cols, v.hidden_size / v.num_heads),
     order: windows.order,
+    ...(ragged === undefined ? {} : { ragged }),
   };
 };

@@ -140,6 +140,14 @@ export class Vlm {
           patches: vi.patches,
           windows: vi.windows,
           rotary: upload(rt, arena, vi.rotary, [1, vi.patches, vhd / 2, 2]),
+          ...(vi.ragged === undefined ? {} : {
+            ragged: {
+              longest: vi.ragged.longest,
+              rows: upload(rt, arena, Uint32Array.from({ length: R }, (_, r) => r), [R]),
+              paddedRows: upload(rt, arena, vi.ragged.paddedRows, [R]),
+              keyLengths: upload(rt, arena, vi.ragged.keyLengths, [vi.ragged.keyLengths.length]),
+            },
+          }),
         },
         pixels: upload(rt, arena, vi.pixels, [R, vi.pixels.length / R]),
         featureRows: upload(rt, arena, Uint32Array.from(sequenceRows, (_, j) => j), [
