@@ -12,6 +12,7 @@ import { makeRng } from "../../src/scene/random.ts";
 import { SceneRenderer } from "../../src/scene/render.ts";
 import { sampleScene } from "../../src/scene/sampler.ts";
 import { parseResponse } from "../../src/stages/parse.ts";
+import { spatialThinkerReward } from "../../src/stages/reward.ts";
 import { rendererRuntime } from "../scene/renderer_runtime.ts";
 
 const scenes = Array.from({ length: 32 }, (_, i) => sampleScene(makeRng(900 + i), i));
@@ -310,5 +311,21 @@ Deno.test("the ambiguity filter drops drafts, and every kept question clears all
     for (const e of q.evidence) {
       assert.ok(Math.abs(e.value) >= e.margin, `${q.question}: ${e.quantity}`);
     }
+  }
+});
+
+Deno.test("the reward gives a response that reproduces the ground truth the full score", () => {
+  for (const r of records.filter((_, k) => k % 7 === 0)) {
+    const scene = r.answer_option_text.match(/<scene>(.*?)<\/scene>/s)![1]!;
+    const response = `<observe>o</observe>\n<scene>${scene}</scene>\n<think>t</think>\n` +
+      `<answer>${r.answer_option_text_only}</answer>`;
+    const reward = spatialThinkerReward({
+      response,
+      groundTruth: r.answer_option_text,
+      problem: r.problem,
+    });
+    assert.equal(reward.format, 1);
+    assert.equal(reward.accuracy, 1);
+    assert.ok(reward.overall > 0.9999, `${r.question_only}: ${JSON.stringify(reward)}`);
   }
 });
