@@ -64,6 +64,8 @@ export const TrainerState = Schema.Struct({
   data_order: Schema.Struct({ epoch: NonNegativeInt, position: NonNegativeInt }),
   optimizer: Schema.Struct({
     name: Schema.Literal("adamw"),
+    /** AdamW updates applied so far (bias correction); GRPO makes several per step. */
+    updates: NonNegativeInt,
     learning_rate: NonNegativeNumber,
     beta1: NonNegativeNumber,
     beta2: NonNegativeNumber,

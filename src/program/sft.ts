@@ -182,10 +182,16 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
     maxGradNorm: o.maxGradNorm,
   });
   let dataPosition = { epoch: 0, position: 0 };
+  let firstStep = 0;
   if (resumeFrom !== undefined) {
     const training = yield* loadTrainingState(resumeFrom, setup.config);
-    optimizer.load(rt, { m: training.expAvg, v: training.expAvgSq, step: training.state.step });
+    optimizer.load(rt, {
+      m: training.expAvg,
+      v: training.expAvgSq,
+      step: training.state.optimizer.updates,
+    });
     dataPosition = training.state.data_order;
+    firstStep = training.state.step;
   }
   const train = [...yield* readRecords(`${o.data}/train.jsonl`)];
   const val = [...yield* readRecords(`${o.data}/val.jsonl`)];
@@ -198,7 +204,7 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   const arena = new Arena(rt.pool);
   let skippedLong = 0;
   const started = performance.now();
-  for (let step = optimizer.step; step < o.steps; step++) {
+  for (let step = firstStep; step < o.steps; step++) {
     const samples: SequenceSample[] = [];
     while (samples.length < o.batchSize) {
       const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd);
@@ -248,12 +254,13 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
     if (row.step % o.saveEvery === 0 || row.step === o.steps) {
       yield* saveRunCheckpoint(checkpoints, setup, optimizer, {
         format: "spatial-thinker/trainer-state@1",
-        step: optimizer.step,
+        step: row.step,
         seed: o.seed,
         rng: { algorithm: "sfc32-fork(seed, epoch)", state: `${o.seed}` },
         data_order: order.state,
         optimizer: {
           name: "adamw",
+          updates: optimizer.step,
           learning_rate: lr,
           beta1: 0.9,
           beta2: 0.999,

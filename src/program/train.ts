@@ -133,7 +133,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       policy.optimizer.load(rt, {
         m: training.expAvg,
         v: training.expAvgSq,
-        step: training.state.step,
+        step: training.state.optimizer.updates,
       });
       start = training.state.step;
       dataPosition = training.state.data_order;
@@ -221,6 +221,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
         data_order: order.state,
         optimizer: {
           name: "adamw",
+          updates: policy.optimizer.step,
           learning_rate: g.actor.lr,
           beta1: g.actor.betas[0],
           beta2: g.actor.betas[1],

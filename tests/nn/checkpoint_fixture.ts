@@ -53,6 +53,7 @@ export const tinyTrainingCheckpoint = (step = 7): TrainingCheckpoint => ({
     data_order: { epoch: 1, position: 37 },
     optimizer: {
       name: "adamw",
+      updates: 3,
       learning_rate: 1e-3,
       beta1: 0.9,
       beta2: 0.999,
