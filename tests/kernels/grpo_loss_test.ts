@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { ShapeMismatch } from "../../src/gpu/errors.ts";
 import { fill } from "../../src/gpu/ops/fill.ts";
 import {
+  GPU_KL_ESTIMATORS,
   GRPO_STAT_COUNT,
   GRPO_STATS,
   grpoLossGpu,
@@ -18,7 +19,7 @@ import {
   type GrpoLossOptions,
   type GrpoLossResult,
 } from "../../src/rl/grpo_loss.ts";
-import type { KlEstimator } from "../../src/rl/kl.ts";
+import { KL_ESTIMATORS, type KlEstimator } from "../../src/rl/kl.ts";
 import { microBatchWeights } from "../../src/rl/mini_batches.ts";
 import type { UpdateStatistics } from "../../src/rl/statistics.ts";
 import type { TokenMask } from "../../src/rl/token_batch.ts";
@@ -600,4 +601,8 @@ gpuTest("grpoLossGpu rejects mismatched shapes before recording anything", (rt) 
   assert.equal(rec.dispatchCount, 0);
   assert.throws(() => grpoStatistics(new Float32Array(11), false), ShapeMismatch);
   return Promise.resolve();
+});
+
+Deno.test("grpoLossGpu implements every KL estimator the host trainer can be configured with", () => {
+  assert.deepEqual([...GPU_KL_ESTIMATORS], [...KL_ESTIMATORS]);
 });

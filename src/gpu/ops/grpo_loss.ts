@@ -24,7 +24,10 @@ const KERNEL = "grpo_loss.wgsl";
 /** Tokens per workgroup of the per-token pass (WG · PER_INVOCATION in the kernel). */
 const TOKENS_PER_GROUP = 256 * 8;
 
-/** Slots of the stats tensor: sums and counts over masked-in tokens (kernel header mirrors them). */
+/**
+ * Slots of the stats tensor: sums and counts over masked-in tokens (the kernel header mirrors
+ * them). Counts are f32, exact up to 2^24 tokens per accumulated mini-batch.
+ */
 export const GRPO_STATS = {
   /** Σ w·L: the loss. */
   loss: 0,
