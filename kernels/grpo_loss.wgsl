@@ -1,7 +1,7 @@
 // The GRPO actor loss per token, its gradient with respect to the policy log-prob, and the batch
 // statistics, in two variants by define (the float64 reference is src/rl/grpo_loss.ts):
 //
-//   TOKENS  one invocation per 8 tokens n of [N]; for masked-in tokens (mask[n] ≠ 0):
+//   TOKENS  one invocation per 16 tokens n of [N]; for masked-in tokens (mask[n] ≠ 0):
 //             ρ      = exp(clamp(logp − oldLogp, −20, 20))
 //             L_pg   = A < 0 ? min(L_clip, −A·c) : L_clip,  L_clip = max(−A·ρ, −A·clamp(ρ, lo, hi))
 //             k      = the KL estimator of (logp, refLogp)             (when use_kl)
@@ -38,9 +38,9 @@ const K3_OUTPUT_CLAMP: f32 = 10.0;
 // Below this |x| the exp(x) − x − 1 of k3 and its derivative use a Taylor polynomial: in f32 the
 // subtraction cancels catastrophically near 0 (20% error at |x| = 1e-3), where the KL usually is.
 const SERIES_BELOW: f32 = 0.25;
-// Tokens per invocation: the statistics' workgroup reduction is paid once per WG·8 tokens
+// Tokens per invocation: the statistics' workgroup reduction is paid once per WG·16 tokens
 // (grpoLossPartialRows in src/gpu/ops/grpo_loss.ts mirrors it).
-const PER_INVOCATION: u32 = 8u;
+const PER_INVOCATION: u32 = 16u;
 
 const EST_KL: u32 = 0u;
 const EST_ABS: u32 = 1u;

@@ -367,6 +367,7 @@ for (
     [3, 5, 37, "kl", "seq-mean-token-sum-norm"],
     [4, 6, 45, "abs", "token-mean"],
     [5, 3, 100, "mse", "seq-mean-token-mean"],
+    [6, 40, 300, "low_var_kl", "token-mean"], // 3 workgroups of 4096 tokens, the last one partial
   ] as const
 ) {
   gpuTest(
@@ -570,7 +571,7 @@ gpuTest("grpoLossGpu on zero tokens leaves accumulated statistics unchanged", as
 });
 
 gpuTest("grpoLossGpu rejects mismatched shapes before recording anything", (rt) => {
-  const n = 2100;
+  const n = 4200;
   const t = (shape: number[], dtype: "f32" | "u32" = "f32") => rt.createTensor(shape, dtype);
   const inputs = {
     logp: t([n]),

@@ -22,7 +22,7 @@ import { grid1d, packParams } from "./dispatch.ts";
 
 const KERNEL = "grpo_loss.wgsl";
 /** Tokens per workgroup of the per-token pass (WG · PER_INVOCATION in the kernel). */
-const TOKENS_PER_GROUP = 256 * 8;
+const TOKENS_PER_GROUP = 256 * 16;
 
 /**
  * Slots of the stats tensor: sums and counts over masked-in tokens (the kernel header mirrors
@@ -107,14 +107,14 @@ export interface GrpoLossGpuOutputs {
 }
 
 /**
- * Rows of the `partials` scratch tensor for N tokens (one per 2048 tokens). Allocate it once per
+ * Rows of the `partials` scratch tensor for N tokens (one per 4096 tokens). Allocate it once per
  * shape and reuse it every step.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { grpoLossPartialRows } from "./grpo_loss.ts";
- * assert.equal(grpoLossPartialRows(2049), 2);
+ * assert.equal(grpoLossPartialRows(4097), 2);
  * ```
  */
 export const grpoLossPartialRows = (tokens: number): number =>
