@@ -13,11 +13,26 @@ const bitsOf = (value: number): number => {
   return view.getUint32(0, true);
 };
 
-/** Records `t[:] = value` for a 32-bit tensor (f32 bit pattern for f32, the integer otherwise). */
+/**
+ * Records `t[:] = value` for a 32-bit tensor (f32 bit pattern for f32, the integer otherwise).
+ * A tensor larger than one storage binding (a 3B embedding's gradient) is filled in chunks.
+ */
 export const fill = (rec: CommandRecorder, t: Tensor, value: number): void => {
   if (t.dtype === "f16") throw new TypeError("fill: f16 tensors are not supported");
   const pipeline = rec.runtime.pipelines.get({ kernel: "fill.wgsl" });
   const count = numel(t.shape);
   const bits = t.dtype === "f32" ? bitsOf(value) : value >>> 0;
-  rec.dispatch(pipeline, [t], grid1d(count, 256), packParams([{ u32: count }, { u32: bits }]));
+  const limit = rec.runtime.maxBindingBytes;
+  const align = rec.runtime.device.limits.minStorageBufferOffsetAlignment / 4;
+  const chunk = count * 4 <= limit ? count : Math.floor(limit / 4 / align) * align;
+  for (let start = 0; start < count; start += chunk) {
+    const length = Math.min(chunk, count - start);
+    const view = chunk === count ? t : { ...t, shape: [length], offset: t.offset + start * 4 };
+    rec.dispatch(
+      pipeline,
+      [view],
+      grid1d(length, 256),
+      packParams([{ u32: length }, { u32: bits }]),
+    );
+  }
 };
