@@ -38,7 +38,11 @@ export interface AttentionOptions {
   readonly keyLengths?: Tensor;
   /** Softmax scale; default 1/√D. */
   readonly scale?: number;
-  /** Invocations per workgroup, in [1, 256]; default 64. */
+  /**
+   * Invocations per workgroup, in [1, 256]. Default 64 for full attention; 16 for causal and
+   * prefix masks, whose smaller row blocks skip more fully masked tiles (measured on lavapipe,
+   * T = 512: causal forward −20%, backward −18% CPU time against 64).
+   */
   readonly workgroupSize?: number;
   /**
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
@@ -181,7 +185,7 @@ const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): numb
   options.rowsPerInvocation ?? (dims.headDim <= 64 ? 4 : 2);
 
 const workgroupSize = (options: AttentionOptions): number => {
-  const wg = options.workgroupSize ?? 64;
+  const wg = options.workgroupSize ?? (options.mask.kind === "full" ? 64 : 16);
   if (!Number.isInteger(wg) || wg < 1 || wg > 256) {
     throw new RangeError(`attention: workgroupSize ${wg} is outside [1, 256]`);
   }
