@@ -21,6 +21,7 @@ import {
 } from "../../src/rl/grpo_loss.ts";
 import { KL_ESTIMATORS, type KlEstimator } from "../../src/rl/kl.ts";
 import { microBatchWeights } from "../../src/rl/mini_batches.ts";
+import { tokenPolicyLoss } from "../../src/rl/policy_loss.ts";
 import type { UpdateStatistics } from "../../src/rl/statistics.ts";
 import type { TokenMask } from "../../src/rl/token_batch.ts";
 import { assertAllClose, gpuTest, runAndRead, seededRandom } from "../gpu/harness.ts";
@@ -264,26 +265,8 @@ gpuTest(
     const weights = f32Weights(p, "token-mean", 1);
     const host = reference(p, options, weights, true);
     // The cases really are the branches named above.
-    const branch = (i: number) => {
-      const s = hostGrpoLoss(
-        {
-          logp: { rows: 1, cols: 1, values: f64([p.logp[i]!]) },
-          oldLogp: { rows: 1, cols: 1, values: f64([p.oldLogp[i]!]) },
-          refLogp: undefined,
-          advantages: f64([p.advantages[i]!]),
-          mask: { rows: 1, cols: 1, values: f64([1]) },
-          entropy: undefined,
-        },
-        { ...options, klCoef: 0 },
-      ).statistics;
-      return s.clipFractionHigh
-        ? "high"
-        : s.clipFractionLow
-        ? "low"
-        : s.clipFractionDual
-        ? "dual"
-        : "none";
-    };
+    const branch = (i: number) =>
+      tokenPolicyLoss(p.logp[i]!, p.oldLogp[i]!, p.advantages[i]!, options).branch;
     assert.deepEqual(cases.map((_, i) => branch(i)), [
       "none",
       "none",
