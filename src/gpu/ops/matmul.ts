@@ -296,10 +296,12 @@ const transposed = (
     buffer: scratchBuffer(rt, role, batch * rows * cols * 4),
     offset: 0,
   };
+  const vec4 = rows % 4 === 0 && cols % 4 === 0;
+  const per = vec4 ? 4 : 1;
   rec.dispatch(
-    rt.pipelines.get({ kernel: "matmul_transpose.wgsl" }),
+    rt.pipelines.get({ kernel: "matmul_transpose.wgsl", defines: { VEC4: vec4 } }),
     [src, dst],
-    [Math.ceil(cols / 16), Math.ceil(rows / 16), batch],
+    [Math.ceil(cols / per / 16), Math.ceil(rows / per / 16), batch],
     packParams([{ u32: rows }, { u32: cols }]),
   );
   return dst;
