@@ -67,12 +67,37 @@ export type LevelMix = Readonly<Record<Level, number>>;
 export const PAPER_LEVEL_MIX: LevelMix = { easy: 0.4, medium: 0.4, hard: 0.2 };
 
 /**
+ * Orders items so that answers take turns: the best-rated item of every answer first (by rating),
+ * then the second of every answer, and so on. Taking a prefix of this order spreads the picks
+ * over the answers instead of letting the most common (or best-rated) answer dominate.
+ */
+const answerRoundRobin = <T extends { readonly rating: number; readonly answer: string }>(
+  ranked: ReadonlyArray<number>,
+  items: ReadonlyArray<T>,
+): number[] => {
+  const turn = new Map<string, number>();
+  const withTurn = ranked.map((i, position) => {
+    const answer = items[i]!.answer;
+    const t = turn.get(answer) ?? 0;
+    turn.set(answer, t + 1);
+    return { i, t, position };
+  });
+  return withTurn.sort((a, b) => a.t - b.t || a.position - b.position).map((x) => x.i);
+};
+
+/**
  * Picks a balanced subset: per category its quota, spread over levels by `levelMix` as far as
- * each level's pool allows (the shortfall filled from the other levels), and within a level the
- * highest-rated items first (ties broken by a seeded shuffle). The result keeps the input order.
+ * each level's pool allows (the shortfall filled from the other levels); within a level, answers
+ * take turns (so "no" or "1" cannot dominate a category) and higher-rated items come first (ties
+ * broken by a seeded shuffle). The result keeps the input order.
  */
 export const balanceByCategory = <
-  T extends { readonly category: Category; readonly rating: number; readonly level: Level },
+  T extends {
+    readonly category: Category;
+    readonly rating: number;
+    readonly level: Level;
+    readonly answer: string;
+  },
 >(
   items: ReadonlyArray<T>,
   shares: CategoryShares,
@@ -93,9 +118,10 @@ export const balanceByCategory = <
     const taken = new Set<number>();
     for (const level of LEVELS) {
       const want = Math.round(levelMix[level] * quotas[c]);
-      for (const i of ranked.filter((i) => items[i]!.level === level).slice(0, want)) taken.add(i);
+      const inLevel = ranked.filter((i) => items[i]!.level === level);
+      for (const i of answerRoundRobin(inLevel, items).slice(0, want)) taken.add(i);
     }
-    for (const i of ranked) {
+    for (const i of answerRoundRobin(ranked, items)) {
       if (taken.size >= quotas[c]) break;
       taken.add(i);
     }

@@ -82,9 +82,22 @@ interface Candidate {
   readonly category: Category;
   readonly level: Level;
   readonly rating: number;
+  /** The correct option's text, or "an object" when it names one (the balancer spreads picks). */
+  readonly answer: string;
   readonly slot: number;
   readonly question: Question;
 }
+
+/**
+ * What the balancer spreads picks over: the answer text, except that answers naming one of the
+ * question's objects ("red cube") count as one kind, so they do not crowd out closed answers
+ * ("bigger", "yes").
+ */
+const answerKey = (question: Question): string => {
+  const text = question.options[question.answerIndex]!;
+  const names = question.objectIds.map((id) => id.replace(/\.\d+$/, "").replaceAll("_", " "));
+  return names.includes(text) ? "an object" : text;
+};
 
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>
   Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
@@ -169,6 +182,7 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
               category: question.category,
               level: question.level,
               rating: question.rating,
+              answer: answerKey(question),
               slot,
               question,
             });

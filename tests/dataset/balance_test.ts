@@ -44,6 +44,7 @@ Deno.test("balancing keeps the highest-rated items of each level and the input o
     category: CATEGORIES[i % 9]!,
     rating: 1 + (i % 10),
     level: levels[Math.floor(i / 9) % 3]!,
+    answer: "x",
   }));
   const chosen = balanceByCategory(items, paperShares(), 160, makeRng(1));
   assert.equal(chosen.length, 160);
@@ -65,4 +66,28 @@ Deno.test("the split of a scene depends only on the seed and its index, with abo
   assert.ok(Math.abs(share("train") - 0.9) < 0.02);
   assert.ok(Math.abs(share("val") - 0.05) < 0.015);
   assert.ok(Math.abs(share("test") - 0.05) < 0.015);
+});
+
+Deno.test("balancing spreads picks over answers instead of taking the commonest", () => {
+  // 90 well-rated "no" items and 10 lower-rated "yes" items; 20 picks.
+  const items = Array.from({ length: 100 }, (_, i) => ({
+    category: "reach" as const,
+    rating: i < 90 ? 9 : 6,
+    level: "easy" as const,
+    answer: i < 90 ? "no" : "yes",
+  }));
+  const shares = {
+    ...paperShares(0),
+    reach: 1,
+    size: 0,
+    orientation: 0,
+    instance_location: 0,
+    depth: 0,
+    distance: 0,
+    count: 0,
+    existence: 0,
+  };
+  const chosen = balanceByCategory(items, shares, 20, makeRng(2), { easy: 1, medium: 0, hard: 0 });
+  assert.equal(chosen.length, 20);
+  assert.equal(chosen.filter((c) => c.answer === "yes").length, 10);
 });

@@ -12,7 +12,10 @@ interface CountClass {
   readonly matches: (o: SceneObject) => boolean;
 }
 
-/** Proposes one question per shape, colour and colour-shape class present in the scene. */
+/**
+ * Proposes one question per shape, colour and colour-shape class with two or more members, and
+ * as many single-member classes (most classes have one member; this keeps "1" from dominating).
+ */
 export const countQuestions: CategoryGenerator = (context, rng) => {
   const objects = context.rendered.scene.objects;
   const classes = new Map<string, CountClass>();
@@ -32,8 +35,14 @@ export const countQuestions: CategoryGenerator = (context, rng) => {
       matches: (x) => x.colour === o.colour && x.shape === o.shape,
     });
   }
+  const keys = [...classes.keys()].sort();
+  const many = keys.filter((k) => objects.filter(classes.get(k)!.matches).length >= 2);
+  const single = rng.shuffle(keys.filter((k) => !many.includes(k))).slice(
+    0,
+    Math.max(1, many.length),
+  );
   const out: QuestionDraft[] = [];
-  for (const key of [...classes.keys()].sort()) {
+  for (const key of [...many, ...single].sort()) {
     const { question, matches } = classes.get(key)!;
     const matching = objects.filter(matches);
     const n = matching.length;

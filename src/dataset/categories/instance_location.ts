@@ -42,7 +42,7 @@ export const instanceLocationQuestions: CategoryGenerator = (context, rng) => {
     const [x1, y1, x2, y2] = truth[k]!.bbox!;
     const cx = (x1 + x2) / 2, cy = (y1 + y2) / 2;
     const { width: w, height: h } = scene;
-    if (rng.next() < 0.7) {
+    if (rng.next() < 0.8) {
       const col = Math.min(2, Math.floor(cx / (w / 3)));
       const row = Math.min(2, Math.floor(cy / (h / 3)));
       const region = GRID_REGIONS[row * 3 + col]!;

@@ -53,6 +53,7 @@ export const orientationQuestions: CategoryGenerator = (context, rng) => {
   const { scene, truth } = context.rendered;
   const named = nameableObjects(context);
   const out: QuestionDraft[] = [];
+  let facingYes = 0, facingNo = 0;
   for (const k of named) {
     const ref = scene.objects[k]!;
     if (!hasFront(ref)) continue;
@@ -80,6 +81,10 @@ export const orientationQuestions: CategoryGenerator = (context, rng) => {
       });
       const angle = frontAngle(ref, other.position);
       const facing = angle <= DEFAULT_RELATION_MARGINS.facingAngle;
+      // Most objects are not in front of an arrow's tip: ask "no" as often as "yes" holds.
+      if (!facing && facingNo >= facingYes) continue;
+      if (facing) facingYes++;
+      else facingNo++;
       out.push({
         category: "orientation",
         question: `Is the ${objectName(ref)} facing the ${objectName(other)}?`,

@@ -23,7 +23,10 @@ const TOUCH_PHRASINGS: ReadonlyArray<(a: string, b: string) => string> = [
   (a, b) => `Does the ${a} reach the ${b}?`,
 ];
 
-/** Proposes contact questions: every touching pair, and as many non-touching pairs. */
+/**
+ * Proposes contact questions: every touching pair, and as many non-touching pairs (so that
+ * "not touching" and "no" do not dominate: most pairs in a scene are apart).
+ */
 export const reachQuestions: CategoryGenerator = (context, rng) => {
   const objects = context.rendered.scene.objects;
   const touching: QuestionDraft[] = [], apart: QuestionDraft[] = [];
@@ -63,5 +66,5 @@ export const reachQuestions: CategoryGenerator = (context, rng) => {
       };
     (contact ? touching : apart).push(draft);
   }
-  return [...touching, ...apart.slice(0, Math.max(1, touching.length))];
+  return [...touching, ...apart.slice(0, touching.length)];
 };

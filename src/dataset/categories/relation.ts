@@ -73,7 +73,9 @@ export const relationQuestions: CategoryGenerator = (context, rng) => {
       .filter((p) => p in OPPOSITE);
     if (holding.length === 0) continue;
     const a = scene.objects[i]!, b = scene.objects[j]!;
-    const answer = rng.pick(holding);
+    // Vertical relations are rare (only stacks give them): ask about them when they hold.
+    const vertical = holding.filter((p) => p === "on top of" || p === "above" || p === "below");
+    const answer = rng.pick(vertical.length > 0 ? vertical : holding);
     const clearlyFalse = new Set(holding.map((p) => OPPOSITE[p]!));
     // Objects whose heights overlap are neither above nor below each other.
     if (verticalGap(a, b) < -DEFAULT_RELATION_MARGINS.vertical) {
