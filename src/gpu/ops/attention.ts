@@ -199,6 +199,32 @@ const workgroupSize = (options: AttentionOptions): number => {
  * lse [B, Hq, T] (written: natural-log sum of exponentials of each query's scaled scores, for the
  * backward). Hq must be a multiple of Hkv (query head h uses KV head ⌊h / (Hq/Hkv)⌋); D a multiple
  * of 4, at most 128. Queries with no visible key get o = 0 and lse = −∞.
+ *
+ * @example Causal attention of 3 tokens, 2 query heads sharing one KV head
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { attentionForward } from "./attention.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const rt = new GpuRuntime(yield* Gpu);
+ *   const q = rt.createTensor([1, 3, 2, 4], "f32", new Float32Array(24).fill(0.5));
+ *   const k = rt.createTensor([1, 3, 1, 4], "f32", new Float32Array(12).fill(1));
+ *   const v = rt.createTensor([1, 3, 1, 4], "f32", Float32Array.from({ length: 12 }, (_, i) => i));
+ *   const o = rt.createTensor([1, 3, 2, 4]);
+ *   const lse = rt.createTensor([1, 2, 3]);
+ *   const rec = new CommandRecorder(rt);
+ *   attentionForward(rec, q, k, v, o, lse, { mask: { kind: "causal" } });
+ *   rec.read(o);
+ *   return yield* Effect.promise(() => rec.submit().resolve());
+ * });
+ * const { arrays } = await Effect.runPromise(Effect.provide(program, Gpu.layer));
+ * // Equal scores: token t averages V rows 0..t, e.g. token 1 gets (v0 + v1) / 2 = [2, 3, 4, 5].
+ * const token1 = Array.from(arrays[0]!.slice(8, 12));
+ * if (token1.some((x, c) => Math.abs(x - (2 + c)) > 1e-5)) throw new Error(`got ${token1}`);
+ * ```
  */
 export const attentionForward = (
   rec: CommandRecorder,

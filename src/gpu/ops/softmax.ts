@@ -45,6 +45,28 @@ const pipelineFor = (rec: CommandRecorder, kernel: string, options: SoftmaxOptio
  * Records `y = softmax(scale · x)` over the last axis.
  *
  * Shapes: x [..., N] f32, y [..., N] f32 (same shape).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { softmaxForward } from "./softmax.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const rt = new GpuRuntime(yield* Gpu);
+ *   const x = rt.createTensor([1, 2], "f32", new Float32Array([0, Math.log(3)]));
+ *   const y = rt.createTensor([1, 2]);
+ *   const rec = new CommandRecorder(rt);
+ *   softmaxForward(rec, x, y);
+ *   rec.read(y);
+ *   return yield* Effect.promise(() => rec.submit().resolve());
+ * });
+ * const { arrays } = await Effect.runPromise(Effect.provide(program, Gpu.layer));
+ * const [a, b] = arrays[0]!;
+ * if (Math.abs(a! - 0.25) > 1e-6 || Math.abs(b! - 0.75) > 1e-6) throw new Error(`got ${a}, ${b}`);
+ * ```
  */
 export const softmaxForward = (
   rec: CommandRecorder,
