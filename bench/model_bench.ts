@@ -152,8 +152,39 @@ interface PeerReport {
 const PEER_SCRIPT = new URL("./peers/tiny_vlm_torch.py", import.meta.url).pathname;
 
 /**
- * Runs bench/peers/tiny_vlm_torch.py on the same shapes; undefined when no Python can import
- * torch (Debian: `apt-get install -y python3-torch`).
+ * Sends one JSON request to bench/peers/tiny_vlm_torch.py in `python` (see its docstring) with
+ * `threads` CPU threads, and returns its parsed JSON answer.
+ */
+export const callTinyVlmPeer = async (
+  python: string,
+  request: Readonly<Record<string, unknown>>,
+  threads = PEER_THREADS,
+): Promise<unknown> => {
+  const child = new Deno.Command(python, {
+    args: [PEER_SCRIPT],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    // OpenBLAS ignores torch.set_num_threads; busy-waiting OpenMP threads slow 2-thread runs ~3×.
+    env: {
+      OPENBLAS_NUM_THREADS: String(threads),
+      OMP_NUM_THREADS: String(threads),
+      OMP_WAIT_POLICY: "PASSIVE",
+    },
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify({ ...request, threads })));
+  await writer.close();
+  const { success, stdout, stderr } = await child.output();
+  if (!success) {
+    throw new Error(`tiny_vlm_torch.py failed: ${new TextDecoder().decode(stderr).slice(-2000)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(stdout));
+};
+
+/**
+ * Times the peer on the same shapes; undefined when no Python can import torch (Debian:
+ * `apt-get install -y python3-torch`).
  */
 export const runTinyVlmPeer = async (
   shapes: Shapes,
@@ -162,18 +193,8 @@ export const runTinyVlmPeer = async (
 ): Promise<PeerReport | undefined> => {
   const python = await findTorchPython();
   if (python === undefined) return undefined;
-  const threads = String(PEER_THREADS);
-  const child = new Deno.Command(python, {
-    args: [PEER_SCRIPT],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    // OpenBLAS ignores torch.set_num_threads; busy-waiting OpenMP threads slow 2-thread runs ~3×.
-    env: { OPENBLAS_NUM_THREADS: threads, OMP_NUM_THREADS: threads, OMP_WAIT_POLICY: "PASSIVE" },
-  }).spawn();
-  const request = {
+  const report = await callTinyVlmPeer(python, {
     config: PRESET.config,
-    threads: PEER_THREADS,
     warmup: 1,
     reps: shapes.reps,
     train: { ...shapes.train, grid, response_start: responseStart },
@@ -183,15 +204,7 @@ export const runTinyVlmPeer = async (
       new_tokens: shapes.decode.newTokens,
       grid,
     },
-  };
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const { success, stdout, stderr } = await child.output();
-  if (!success) {
-    throw new Error(`tiny_vlm_torch.py failed: ${new TextDecoder().decode(stderr).slice(-2000)}`);
-  }
-  const report = JSON.parse(new TextDecoder().decode(stdout)) as {
+  }) as {
     torch: string;
     threads: number;
     parameters: number;

@@ -15,6 +15,12 @@ and prints {"torch", "threads", "parameters", "results": [{"name", "ms"}]} where
   train-step: forward + cross-entropy on tokens from S on + backward + clip + AdamW (median ms),
   prefill:    the prompt pass of B prompts of P tokens filling the KV cache,
   generate:   prefill plus N greedy decode steps with the KV cache.
+
+With "mode": "logits" it instead loads weights in the published Qwen2.5-VL names from a raw
+little-endian f32 file ({"weights": {"file", "tensors": [{"name", "shape", "offset"}]}}, offsets
+in floats; the tensor "pixels" holds the image rows) and prints {"logits": [B*T*V floats]} for
+the given "ids" [B][T], "positions" [3][B][T] and "grid": the check that this peer computes the
+same function as our model.
 """
 
 import json
@@ -260,12 +266,51 @@ def timed(fn, warmup, reps):
     return statistics.median(samples)
 
 
+def peer_name(published):
+    """Our module path of a published Qwen2.5-VL tensor name."""
+    name = published[len("model."):] if published.startswith("model.") else published
+    for old, new in (("self_attn.", ""), ("attn.", ""), ("merger.ln_q", "ln_q"),
+                     ("merger.mlp.0", "merger0"), ("merger.mlp.2", "merger2"),
+                     ("patch_embed.proj", "patch_embed")):
+        name = name.replace(old, new)
+    return name
+
+
+def logits_check(request, model):
+    spec = request["weights"]
+    with open(spec["file"], "rb") as f:
+        values = torch.frombuffer(bytearray(f.read()), dtype=torch.float32)
+    tensors = {
+        t["name"]: values[t["offset"]:t["offset"] + math.prod(t["shape"])].view(*t["shape"])
+        for t in spec["tensors"]
+    }
+    pixels = tensors.pop("pixels")
+    state = model.state_dict()
+    loaded = {}
+    for published, value in tensors.items():
+        name = peer_name(published)
+        loaded[name] = value.reshape(state[name].shape)
+    missing = set(state) - set(loaded)
+    if missing:
+        raise KeyError(f"weights missing for {sorted(missing)}")
+    model.load_state_dict(loaded)
+    ids = torch.tensor(request["ids"])
+    positions = torch.tensor(request["positions"])
+    with torch.no_grad():
+        logits, _ = model(model.embed(ids, pixels.view(ids.shape[0], -1, pixels.shape[-1]),
+                                      request["grid"]), positions)
+    print(json.dumps({"logits": logits.reshape(-1).tolist()}))
+
+
 def main():
     request = json.load(sys.stdin)
     torch.set_num_threads(request["threads"])
     torch.manual_seed(1)
     config = request["config"]
     model = TinyVlm(config)
+    if request.get("mode") == "logits":
+        logits_check(request, model)
+        return
     generator = torch.Generator().manual_seed(2)
     warmup, reps = request["warmup"], request["reps"]
     results = []
