@@ -36,6 +36,38 @@ export interface AdamWOptions {
  * Records one AdamW update of `param` in place, updating the moments `m` and `v`.
  *
  * Shapes (f32): param, grad, m, v equal; clipStats [3].
+ *
+ * @example Clip the gradient norm on the GPU, then take one AdamW step
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { adamw } from "./adamw.ts";
+ * import { gradClipStats, reductionScratchElements } from "./reduce.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const rt = new GpuRuntime(yield* Gpu);
+ *   const p = rt.createTensor([2], "f32", new Float32Array([1, -1]));
+ *   const g = rt.createTensor([2], "f32", new Float32Array([3, 4]));
+ *   const m = rt.createTensor([2], "f32", new Float32Array(2));
+ *   const v = rt.createTensor([2], "f32", new Float32Array(2));
+ *   const stats = rt.createTensor([3]);
+ *   const scratch = rt.createTensor([reductionScratchElements(rt, [g])]);
+ *   const rec = new CommandRecorder(rt);
+ *   gradClipStats(rec, [g], scratch, stats, { maxNorm: 1 });
+ *   adamw(rec, p, g, m, v, { lr: 0.1, step: 1, weightDecay: 0, clipStats: stats });
+ *   rec.read(stats);
+ *   rec.read(p);
+ *   return yield* Effect.promise(() => rec.submit().resolve());
+ * });
+ * const { arrays } = await Effect.runPromise(Effect.provide(program, Gpu.layer));
+ * const [sumsq, norm] = arrays[0]!;
+ * // ‖(3, 4)‖ = 5; Adam's first step moves each parameter by lr against its gradient's sign.
+ * if (sumsq !== 25 || norm !== 5) throw new Error(`stats ${arrays[0]}`);
+ * const [p0, p1] = arrays[1]!;
+ * if (Math.abs(p0! - 0.9) > 1e-6 || Math.abs(p1! + 1.1) > 1e-6) throw new Error(`p ${arrays[1]}`);
+ * ```
  */
 export const adamw = (
   rec: CommandRecorder,

@@ -79,6 +79,28 @@ const sameShape = (op: string, named: ReadonlyArray<readonly [string, Tensor]>):
 /**
  * Records `out = a + b`. Shapes (f32): a [..., N]; b either a's shape or a row [N] broadcast over
  * every row; out a's shape (a third tensor: WebGPU forbids binding one buffer twice when written).
+ *
+ * @example Add a bias row to every row
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { add } from "./elementwise.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const rt = new GpuRuntime(yield* Gpu);
+ *   const x = rt.createTensor([2, 2], "f32", new Float32Array([1, 2, 3, 4]));
+ *   const row = rt.createTensor([2], "f32", new Float32Array([10, 20]));
+ *   const y = rt.createTensor([2, 2]);
+ *   const rec = new CommandRecorder(rt);
+ *   add(rec, x, row, y);
+ *   rec.read(y);
+ *   return yield* Effect.promise(() => rec.submit().resolve());
+ * });
+ * const { arrays } = await Effect.runPromise(Effect.provide(program, Gpu.layer));
+ * if (arrays[0]!.join() !== "11,22,13,24") throw new Error(`got ${arrays[0]}`);
+ * ```
  */
 export const add = (
   rec: CommandRecorder,

@@ -329,6 +329,30 @@ const matmulViaNT = (
  * C [(batch,) M, N]; bias [N]. A 2-D B with 3-D A is shared across the batch.
  * Throws `ShapeMismatch` before recording anything; splits operands over the binding limit into
  * row chunks (batch 1 only) and throws `TensorTooLarge` when it cannot.
+ *
+ * @example A linear layer's forward with bias: [1, 2]·[2, 2] + [10, 20]
+ * ```ts
+ * import { Effect } from "effect";
+ * import { Gpu } from "../gpu.ts";
+ * import { CommandRecorder } from "../recorder.ts";
+ * import { GpuRuntime } from "../runtime.ts";
+ * import { matmul } from "./matmul.ts";
+ *
+ * const program = Effect.gen(function* () {
+ *   const rt = new GpuRuntime(yield* Gpu);
+ *   const x = rt.createTensor([1, 2], "f32", new Float32Array([1, 2]));
+ *   const w = rt.createTensor([2, 2], "f32", new Float32Array([1, 2, 3, 4]));
+ *   const bias = rt.createTensor([2], "f32", new Float32Array([10, 20]));
+ *   const y = rt.createTensor([1, 2]);
+ *   const rec = new CommandRecorder(rt);
+ *   matmul(rec, x, w, y, { bias });
+ *   rec.read(y);
+ *   return yield* Effect.promise(() => rec.submit().resolve());
+ * });
+ * const { arrays } = await Effect.runPromise(Effect.provide(program, Gpu.layer));
+ * const [a, b] = arrays[0]!;
+ * if (a !== 17 || b !== 30) throw new Error(`got ${a}, ${b}`);
+ * ```
  */
 export const matmul = (
   rec: CommandRecorder,
