@@ -7,7 +7,7 @@
  */
 import type { Rng } from "../scene/random.ts";
 import type { SceneGraph } from "../domain/scene_graph.ts";
-import type { ObjectTruth, RenderedScene, SceneObject } from "../scene/types.ts";
+import type { ObjectTruth, PlacedObject, RenderedScene } from "../scene/types.ts";
 
 /** The paper's nine question categories (`category` field of STVQA records). */
 export const CATEGORIES = [
@@ -79,7 +79,7 @@ export interface SceneContext {
 export type CategoryGenerator = (context: SceneContext, rng: Rng) => QuestionDraft[];
 
 /** "red cube" for `red_cube.1`. */
-export const objectName = (o: Pick<SceneObject, "colour" | "shape">): string =>
+export const objectName = (o: Pick<PlacedObject, "colour" | "shape">): string =>
   `${o.colour} ${o.shape}`;
 
 /** "a red cube" / "an orange cone". */

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Camera, SceneObject, Vec3 } from "./types.ts";
+import type { Camera, PlacedObject, Vec3 } from "./types.ts";
 
 /** A 4×4 matrix, column-major: element (row r, column c) is at `c * 4 + r`. */
 export type Mat4 = Float64Array;
@@ -90,7 +90,7 @@ export const projectionMatrix = (fovY: number, aspect: number): Mat4 => {
 };
 
 /** Model matrix `T(position) · Ry(yaw) · S(size)` for a unit mesh spanning [−0.5, 0.5]³. */
-export const modelMatrix = (object: Pick<SceneObject, "position" | "yaw" | "size">): Mat4 => {
+export const modelMatrix = (object: Pick<PlacedObject, "position" | "yaw" | "size">): Mat4 => {
   const c = Math.cos(object.yaw), s = Math.sin(object.yaw);
   const [sx, sy, sz] = object.size;
   const [tx, ty, tz] = object.position;
@@ -130,7 +130,7 @@ export const projectToPixel = (
 };
 
 /** The eight corners of an object's oriented bounding box, in world coordinates. */
-export const boxCorners = (object: Pick<SceneObject, "position" | "yaw" | "size">): Vec3[] => {
+export const boxCorners = (object: Pick<PlacedObject, "position" | "yaw" | "size">): Vec3[] => {
   const m = modelMatrix(object);
   const corners: Vec3[] = [];
   for (const x of [-0.5, 0.5]) {

@@ -12,7 +12,7 @@
 import { toCameraFrame } from "./camera.ts";
 import { footprintRadius } from "./sampler.ts";
 import type { Relationship } from "../domain/scene_graph.ts";
-import type { Camera, SceneObject } from "./types.ts";
+import type { Camera, PlacedObject } from "./types.ts";
 
 /** Thresholds of the relation rules (world units unless stated). */
 export interface RelationMargins {
@@ -76,7 +76,7 @@ export const PREDICATES = [
 export type Predicate = typeof PREDICATES[number];
 
 /** Volume of the shape inside the object's box (used for size comparisons). */
-export const objectVolume = (o: Pick<SceneObject, "shape" | "size">): number => {
+export const objectVolume = (o: Pick<PlacedObject, "shape" | "size">): number => {
   const [x, y, z] = o.size;
   switch (o.shape) {
     case "cube":
@@ -92,24 +92,24 @@ export const objectVolume = (o: Pick<SceneObject, "shape" | "size">): number => 
   }
 };
 
-const bottom = (o: SceneObject): number => o.position[1] - o.size[1] / 2;
-const top = (o: SceneObject): number => o.position[1] + o.size[1] / 2;
+const bottom = (o: PlacedObject): number => o.position[1] - o.size[1] / 2;
+const top = (o: PlacedObject): number => o.position[1] + o.size[1] / 2;
 
 /** Clearance between the footprint circles of two objects (negative when they overlap in plan). */
-export const horizontalGap = (a: SceneObject, b: SceneObject): number =>
+export const horizontalGap = (a: PlacedObject, b: PlacedObject): number =>
   Math.hypot(a.position[0] - b.position[0], a.position[2] - b.position[2]) -
   footprintRadius(a) - footprintRadius(b);
 
 /** Clearance between the vertical extents of two objects (negative when they overlap in height). */
-export const verticalGap = (a: SceneObject, b: SceneObject): number =>
+export const verticalGap = (a: PlacedObject, b: PlacedObject): number =>
   Math.max(bottom(a) - top(b), bottom(b) - top(a));
 
 /** Gap between two objects: the larger of the horizontal and vertical clearances, at least 0. */
-export const surfaceGap = (a: SceneObject, b: SceneObject): number =>
+export const surfaceGap = (a: PlacedObject, b: PlacedObject): number =>
   Math.max(0, horizontalGap(a, b), verticalGap(a, b));
 
 /** Angle (radians, 0..π) between an object's front and the horizontal direction to a point. */
-export const frontAngle = (a: SceneObject, point: readonly [number, number, number]): number => {
+export const frontAngle = (a: PlacedObject, point: readonly [number, number, number]): number => {
   const fx = Math.sin(a.yaw), fz = Math.cos(a.yaw);
   const dx = point[0] - a.position[0], dz = point[2] - a.position[2];
   const cos = (fx * dx + fz * dz) / Math.max(Math.hypot(dx, dz), 1e-9);
@@ -117,12 +117,12 @@ export const frontAngle = (a: SceneObject, point: readonly [number, number, numb
 };
 
 /** Shapes with a visible front. */
-export const hasFront = (o: Pick<SceneObject, "shape">): boolean => o.shape === "arrow";
+export const hasFront = (o: Pick<PlacedObject, "shape">): boolean => o.shape === "arrow";
 
 /** Predicates that hold from `objects[i]` to `objects[j]` (i is the subject). */
 export const pairPredicates = (
   camera: Camera,
-  objects: ReadonlyArray<SceneObject>,
+  objects: ReadonlyArray<PlacedObject>,
   i: number,
   j: number,
   margins: RelationMargins = DEFAULT_RELATION_MARGINS,
@@ -180,7 +180,7 @@ const DIRECTIONAL_ONLY: ReadonlySet<Predicate> = new Set(["facing", "facing away
  */
 export const sceneRelations = (
   camera: Camera,
-  objects: ReadonlyArray<SceneObject>,
+  objects: ReadonlyArray<PlacedObject>,
   include: (index: number) => boolean = () => true,
   options: { readonly canonical?: boolean; readonly margins?: RelationMargins } = {},
 ): Relationship[] => {

@@ -11,8 +11,8 @@ import {
   type Camera,
   type Colour,
   COLOURS,
+  type PlacedObject,
   type Scene,
-  type SceneObject,
   type Shape,
   SHAPES,
   SIZE_CLASSES,
@@ -48,6 +48,9 @@ export const DEFAULT_SAMPLER_OPTIONS: SamplerOptions = {
   placementRadius: 2.3,
 };
 
+/** Redraws of a whole scene before the options are declared unsatisfiable. */
+const MAX_SCENE_ATTEMPTS = 100;
+
 /** Unit-box proportions per shape (multiplied by the size class scale). */
 const PROPORTIONS: Record<Shape, Vec3> = {
   cube: [1, 1, 1],
@@ -65,11 +68,11 @@ const UPRIGHT_ROUND: ReadonlySet<Shape> = new Set(["cylinder", "cone"]);
 const FLAT_TOP: ReadonlySet<Shape> = new Set(["cube", "cylinder"]);
 
 /** Radius of the circle that encloses an object's ground footprint. */
-export const footprintRadius = (object: Pick<SceneObject, "shape" | "size">): number =>
+export const footprintRadius = (object: Pick<PlacedObject, "shape" | "size">): number =>
   ROUND.has(object.shape) ? object.size[0] / 2 : Math.hypot(object.size[0], object.size[2]) / 2;
 
 /** Radius of the largest circle inside the object's top face (where a stacked object may sit). */
-const topInnerRadius = (object: SceneObject): number =>
+const topInnerRadius = (object: PlacedObject): number =>
   Math.min(object.size[0], object.size[2]) / 2;
 
 const horizontalDistance = (a: Vec3, b: Vec3): number => Math.hypot(a[0] - b[0], a[2] - b[2]);
@@ -91,7 +94,7 @@ const sampleCamera = (rng: Rng): Camera => {
 };
 
 /** True when all corners of the object's box project inside the image with a small border. */
-const insideImage = (camera: Camera, aspect: number, object: SceneObject): boolean => {
+const insideImage = (camera: Camera, aspect: number, object: PlacedObject): boolean => {
   const vp = viewProjection(camera, aspect);
   return boxCorners(object).every((corner) => {
     const [x, y, , w] = transformPoint(vp, corner);
@@ -123,8 +126,8 @@ const draftObject = (rng: Rng): Draft => {
 
 /** Ground objects only: stacked ones lie inside their support's footprint. */
 const clearOfOthers = (
-  placed: ReadonlyArray<SceneObject>,
-  candidate: SceneObject,
+  placed: ReadonlyArray<PlacedObject>,
+  candidate: PlacedObject,
   minGap: number,
   touching: number | null,
 ): boolean =>
@@ -135,7 +138,7 @@ const clearOfOthers = (
     return k === touching ? gap > -1e-9 : gap >= minGap;
   });
 
-const withPlacement = (draft: Draft, position: Vec3, supportedBy: number | null): SceneObject => ({
+const withPlacement = (draft: Draft, position: Vec3, supportedBy: number | null): PlacedObject => ({
   id: "",
   ...draft,
   position,
@@ -145,10 +148,10 @@ const withPlacement = (draft: Draft, position: Vec3, supportedBy: number | null)
 /** Tries to stack the draft on a larger flat-topped ground object. */
 const tryStack = (
   rng: Rng,
-  placed: ReadonlyArray<SceneObject>,
+  placed: ReadonlyArray<PlacedObject>,
   draft: Draft,
-  fits: (o: SceneObject) => boolean,
-): SceneObject | null => {
+  fits: (o: PlacedObject) => boolean,
+): PlacedObject | null => {
   const radius = footprintRadius(draft);
   const supports = placed
     .map((o, k) => [o, k] as const)
@@ -173,11 +176,11 @@ const tryStack = (
 /** Tries to place a round upright draft in side contact with a round upright ground object. */
 const tryContact = (
   rng: Rng,
-  placed: ReadonlyArray<SceneObject>,
+  placed: ReadonlyArray<PlacedObject>,
   draft: Draft,
   options: SamplerOptions,
-  fits: (o: SceneObject) => boolean,
-): SceneObject | null => {
+  fits: (o: PlacedObject) => boolean,
+): PlacedObject | null => {
   if (!UPRIGHT_ROUND.has(draft.shape)) return null;
   const partners = placed
     .map((o, k) => [o, k] as const)
@@ -199,11 +202,11 @@ const tryContact = (
 
 const tryGround = (
   rng: Rng,
-  placed: ReadonlyArray<SceneObject>,
+  placed: ReadonlyArray<PlacedObject>,
   draft: Draft,
   options: SamplerOptions,
-  fits: (o: SceneObject) => boolean,
-): SceneObject | null => {
+  fits: (o: PlacedObject) => boolean,
+): PlacedObject | null => {
   const r = options.placementRadius;
   for (let attempt = 0; attempt < 60; attempt++) {
     const candidate = withPlacement(
@@ -217,7 +220,7 @@ const tryGround = (
 };
 
 /** Gives every object its id `colour_shape.N` in placement order. */
-const assignIds = (objects: ReadonlyArray<SceneObject>): SceneObject[] => {
+const assignIds = (objects: ReadonlyArray<PlacedObject>): PlacedObject[] => {
   const counts = new Map<string, number>();
   return objects.map((o) => {
     const base = `${o.colour}_${o.shape}`;
@@ -229,7 +232,8 @@ const assignIds = (objects: ReadonlyArray<SceneObject>): SceneObject[] => {
 
 /**
  * Samples one scene. Objects that cannot be placed after bounded retries are left out, so a scene
- * may hold fewer objects than drawn, but never fewer than `minObjects` (the sampler redraws).
+ * may hold fewer objects than drawn, but never fewer than `minObjects` (the sampler redraws, and
+ * throws a `RangeError` when options make that impossible).
  *
  * @example
  * ```ts
@@ -245,11 +249,11 @@ export const sampleScene = (
   options: SamplerOptions = DEFAULT_SAMPLER_OPTIONS,
 ): Scene => {
   const aspect = options.width / options.height;
-  for (;;) {
+  for (let attempt = 0; attempt < MAX_SCENE_ATTEMPTS; attempt++) {
     const camera = sampleCamera(rng);
-    const fits = (o: SceneObject) => insideImage(camera, aspect, o);
+    const fits = (o: PlacedObject) => insideImage(camera, aspect, o);
     const target = rng.int(options.minObjects, options.maxObjects);
-    const placed: SceneObject[] = [];
+    const placed: PlacedObject[] = [];
     for (let i = 0; i < target; i++) {
       const draft = draftObject(rng);
       const placedObject =
@@ -270,4 +274,9 @@ export const sampleScene = (
       };
     }
   }
+  // Only options that leave no room for minObjects get here: a configuration error.
+  throw new RangeError(
+    `sampleScene: could not place ${options.minObjects} objects in ${MAX_SCENE_ATTEMPTS} attempts; ` +
+      "lower minObjects or widen placementRadius",
+  );
 };

@@ -35,7 +35,7 @@ export type SizeClass = keyof typeof SIZE_CLASSES;
 export type Vec3 = readonly [number, number, number];
 
 /** One object of a scene, in world coordinates. */
-export interface SceneObject {
+export interface PlacedObject {
   /** Scene-graph id `colour_shape.N`, N counting objects of the same colour and shape from 1. */
   readonly id: string;
   readonly shape: Shape;
@@ -66,7 +66,7 @@ export interface Scene {
   readonly width: number;
   readonly height: number;
   readonly camera: Camera;
-  readonly objects: ReadonlyArray<SceneObject>;
+  readonly objects: ReadonlyArray<PlacedObject>;
 }
 
 /** An axis-aligned pixel box `[x1, y1, x2, y2]`; x2, y2 are exclusive pixel edges. */

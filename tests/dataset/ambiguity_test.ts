@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { ambiguityReason } from "../../src/dataset/ambiguity.ts";
 import type { QuestionDraft } from "../../src/dataset/question.ts";
-import type { ObjectTruth, RenderedScene, SceneObject } from "../../src/scene/types.ts";
+import type { ObjectTruth, PlacedObject, RenderedScene } from "../../src/scene/types.ts";
 
-const object = (id: string): SceneObject => ({
+const object = (id: string): PlacedObject => ({
   id,
   shape: "cube",
   colour: "red",

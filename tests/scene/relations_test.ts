@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { pairPredicates, sceneRelations } from "../../src/scene/relations.ts";
-import type { Camera, SceneObject, Shape, Vec3 } from "../../src/scene/types.ts";
+import type { Camera, PlacedObject, Shape, Vec3 } from "../../src/scene/types.ts";
 
 /** Camera on +z looking at the origin: image right is +x, nearer is larger z. */
 const camera: Camera = { eye: [0, 4, 8], target: [0, 0, 0], fovY: Math.PI / 4 };
@@ -10,8 +10,8 @@ const object = (
   shape: Shape,
   position: Vec3,
   size: Vec3 = [1, 1, 1],
-  extra: Partial<SceneObject> = {},
-): SceneObject => ({
+  extra: Partial<PlacedObject> = {},
+): PlacedObject => ({
   id,
   shape,
   colour: "red",

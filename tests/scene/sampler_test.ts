@@ -62,3 +62,16 @@ Deno.test("all five shapes and an object with a front appear", () => {
   const shapes = new Set(scenes.flatMap((s) => s.objects.map((o) => o.shape)));
   assert.deepEqual([...shapes].sort(), ["arrow", "cone", "cube", "cylinder", "sphere"]);
 });
+
+Deno.test("options that leave no room for the minimum object count fail loudly", () => {
+  assert.throws(
+    () =>
+      sampleScene(makeRng(1), 0, {
+        ...DEFAULT_SAMPLER_OPTIONS,
+        minObjects: 12,
+        maxObjects: 12,
+        placementRadius: 0.3,
+      }),
+    RangeError,
+  );
+});

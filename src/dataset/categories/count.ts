@@ -4,12 +4,12 @@
  *
  * @module
  */
-import type { SceneObject } from "../../scene/types.ts";
+import type { PlacedObject } from "../../scene/types.ts";
 import type { CategoryGenerator, QuestionDraft } from "../question.ts";
 
 interface CountClass {
   readonly question: string;
-  readonly matches: (o: SceneObject) => boolean;
+  readonly matches: (o: PlacedObject) => boolean;
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import { cameraBasis } from "../../scene/camera.ts";
 import { DEFAULT_RELATION_MARGINS, frontAngle, hasFront } from "../../scene/relations.ts";
-import type { SceneObject } from "../../scene/types.ts";
+import type { PlacedObject } from "../../scene/types.ts";
 import {
   type CategoryGenerator,
   nameableObjects,
@@ -22,7 +22,7 @@ const SECTOR_MARGIN = 15 * Math.PI / 180;
 const QUARTER = Math.PI / 4;
 
 /** Signed angle (radians, −π..π) from the object's front to the horizontal direction (dx, dz), positive to its right. */
-const signedAngle = (o: SceneObject, dx: number, dz: number): number => {
+const signedAngle = (o: PlacedObject, dx: number, dz: number): number => {
   const fx = Math.sin(o.yaw), fz = Math.cos(o.yaw);
   // The object's right is front × up = (−fz, 0, fx).
   const right = -fz * dx + fx * dz;

@@ -4,7 +4,7 @@
  * @module
  */
 import { DEFAULT_RELATION_MARGINS, objectVolume } from "../../scene/relations.ts";
-import type { SceneObject } from "../../scene/types.ts";
+import type { PlacedObject } from "../../scene/types.ts";
 import {
   type CategoryGenerator,
   nameableObjects,
@@ -15,7 +15,7 @@ import {
 
 const LOG_MARGIN = Math.log(DEFAULT_RELATION_MARGINS.sizeRatio);
 
-const logRatio = (a: SceneObject, b: SceneObject): number =>
+const logRatio = (a: PlacedObject, b: PlacedObject): number =>
   Math.log(objectVolume(a) / objectVolume(b));
 
 /** Proposes pairwise and three-way size comparisons. */
@@ -62,7 +62,7 @@ export const sizeQuestions: CategoryGenerator = (context, rng) => {
   for (let t = 0; t + 2 < named.length; t += 3) {
     const trio = named.slice(t, t + 3).map((k) => objects[k]!)
       .sort((x, y) => objectVolume(y) - objectVolume(x));
-    const [first, second, third] = trio as [SceneObject, SceneObject, SceneObject];
+    const [first, second, third] = trio as [PlacedObject, PlacedObject, PlacedObject];
     out.push({
       category: "size",
       question: `Which is the largest: the ${
