@@ -41,7 +41,8 @@ export interface AttentionOptions {
   /**
    * Invocations per workgroup, in [1, 256]. Default 64 for full attention; 16 for causal and
    * prefix masks, whose smaller row blocks skip more fully masked tiles (measured on lavapipe,
-   * T = 512: causal forward −20%, backward −18% CPU time against 64).
+   * T = 512: causal forward −20%, backward −18% CPU time against 64); halved (down to 8) while
+   * half a workgroup's rows would be idle (short sequences, decoding).
    */
   readonly workgroupSize?: number;
   /**
@@ -184,8 +185,15 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
 const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number =>
   options.rowsPerInvocation ?? (dims.headDim <= 64 ? 4 : 2);
 
-const workgroupSize = (options: AttentionOptions): number => {
-  const wg = options.workgroupSize ?? (options.mask.kind === "full" ? 64 : 16);
+/**
+ * Invocations per workgroup for a pass over `rows` rows at `perInvocation` rows each: the option,
+ * or the mask's default shrunk (by powers of two, down to 8) while half the rows would be idle.
+ */
+const workgroupSize = (options: AttentionOptions, rows: number, perInvocation: number): number => {
+  let wg = options.workgroupSize ?? (options.mask.kind === "full" ? 64 : 16);
+  if (options.workgroupSize === undefined) {
+    while (wg > 8 && (wg / 2) * perInvocation >= rows) wg /= 2;
+  }
   if (!Number.isInteger(wg) || wg < 1 || wg > 256) {
     throw new RangeError(`attention: workgroupSize ${wg} is outside [1, 256]`);
   }
@@ -241,14 +249,14 @@ export const attentionForward = (
   expectShape(op, "lse", lse, [dims.batch, dims.queryHeads, dims.queries]);
   const bindings = [q, k, v, o, lse, ...(options.keyLengths ? [options.keyLengths] : [])];
   checkBindings(rec, op, bindings);
-  const wg = workgroupSize(options);
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   const perInvocation = rowsPerInvocation(dims, options);
+  const wg = workgroupSize(options, rows, perInvocation);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "attention_fwd.wgsl",
     defines: { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true },
     constants: { WG: wg },
   });
-  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   rec.dispatch(
     pipeline,
     bindings,
@@ -288,33 +296,34 @@ export const attentionBackward = (
   expectShape(op, "dV", dV, k.shape);
   const keyLengths = options.keyLengths ? [options.keyLengths] : [];
   checkBindings(rec, op, [q, k, v, o, lse, dO, dQ, dK, dV, ...keyLengths]);
-  const wg = workgroupSize(options);
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   const perInvocation = rowsPerInvocation(dims, options);
+  const dqWg = workgroupSize(options, rows, perInvocation);
+  const dkvWg = workgroupSize(options, dims.keys, perInvocation);
   const defines = { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true };
   const params = attentionParams(dims, options);
   const dqPipeline = rec.runtime.pipelines.get({
     kernel: "attention_bwd.wgsl",
     entryPoint: "dq_pass",
     defines: { ...defines, DQ_PASS: true },
-    constants: { WG: wg },
+    constants: { WG: dqWg },
   });
   const dkvPipeline = rec.runtime.pipelines.get({
     kernel: "attention_bwd.wgsl",
     entryPoint: "dkv_pass",
     defines: { ...defines, DKV_PASS: true },
-    constants: { WG: wg },
+    constants: { WG: dkvWg },
   });
-  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   rec.dispatch(
     dqPipeline,
     [q, k, v, o, lse, dO, dQ, ...keyLengths],
-    [Math.ceil(rows / (wg * perInvocation)), dims.kvHeads, dims.batch],
+    [Math.ceil(rows / (dqWg * perInvocation)), dims.kvHeads, dims.batch],
     params,
   );
   rec.dispatch(
     dkvPipeline,
     [q, k, v, o, lse, dO, dK, dV, ...keyLengths],
-    [Math.ceil(dims.keys / (wg * perInvocation)), dims.kvHeads, dims.batch],
+    [Math.ceil(dims.keys / (dkvWg * perInvocation)), dims.kvHeads, dims.batch],
     params,
   );
 };
