@@ -8,8 +8,9 @@ and prints one JSON object on stdout:
   {"torch": version, "threads": int, "kernel": str, "results": [{"name": str, "ms": float}]}
 Forward: `scaled_dot_product_attention` where this torch has it (2.0+), otherwise the same math
 written out (softmax(Q Kᵀ / sqrt(d) + mask) V), which is what SDPA's CPU path computes at these
-sizes; "kernel" says which. Backward: autograd of that forward for dQ, dK, dV with a random dO, reported as the median of
-forward+backward minus the median of the forward alone (our backward rows time the backward only).
+sizes; "kernel" says which. Backward: autograd of that forward for dQ, dK, dV with a random dO; the forward graph is built
+once and only `torch.autograd.grad(..., retain_graph=True)` is timed (our backward rows time the
+backward only, too).
 Each time is the median wall-clock milliseconds of `reps` calls after `warmup` calls. Thread
 count comes from OMP_NUM_THREADS / OPENBLAS_NUM_THREADS, which the caller sets.
 """
@@ -55,18 +56,17 @@ def time_case(case, warmup, reps):
     q, k, v = (torch.rand(*shape, requires_grad=backward) for _ in range(3))
     d_out = torch.rand(*shape)
 
-    def forward():
-        with torch.no_grad():
-            attention(q, k, v, case["causal"])
-
-    def forward_backward():
-        out = attention(q, k, v, case["causal"])
-        torch.autograd.grad(out, (q, k, v), d_out)
-
-    fwd = median_ms(forward, warmup, reps)
     if not backward:
-        return fwd
-    return max(0.0, median_ms(forward_backward, warmup, reps) - fwd)
+        def forward():
+            with torch.no_grad():
+                attention(q, k, v, case["causal"])
+
+        return median_ms(forward, warmup, reps)
+
+    out = attention(q, k, v, case["causal"])
+    return median_ms(
+        lambda: torch.autograd.grad(out, (q, k, v), d_out, retain_graph=True), warmup, reps
+    )
 
 
 def main():
