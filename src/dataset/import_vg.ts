@@ -43,9 +43,6 @@ export interface VgImportSummary {
   readonly skipped: Readonly<Partial<Record<Category, string>>>;
 }
 
-const decodeWith = <S extends Schema.Decoder<unknown>>(schema: S) =>
-  Schema.decodeUnknownResult(schema);
-
 const describe = (error: unknown) =>
   String(error instanceof Error ? error.message : error).split("\n").slice(0, 4).join(" ");
 
@@ -55,13 +52,13 @@ const decodedElements = <S extends Schema.Decoder<unknown>>(
   schema: S,
   label: (v: unknown) => string,
 ) => {
-  const decode = decodeWith(schema);
+  const decode = Schema.decodeUnknownResult(schema);
   return Stream.fromAsyncIterable(
     streamJsonArray(path),
     (cause) =>
       new DatasetIoError({
         path,
-        reason: `cannot read: ${String(cause instanceof Error ? cause.message : cause)}`,
+        reason: `cannot read: ${describe(cause)}`,
       }),
   ).pipe(
     Stream.mapEffect((element) => {

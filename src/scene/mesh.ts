@@ -118,7 +118,7 @@ const cone = (): Float32Array<ArrayBuffer> => {
     const j = (i + 1) % SEGMENTS;
     triangles.push([apex, base[i]!, base[j]!], [[0, -0.5, 0], base[j]!, base[i]!]);
   }
-  // Side normals tilt up by the slope (height 1, radius 0.5): n ∝ (x, r/h·|xz|… ) = (cos, 0.5, sin).
+  // Side normals of a cone with radius r = 0.5 and height h = 1: n ∝ (cos θ, r / h, sin θ).
   return pack(triangles, (p, face) => {
     if (face[1] < -0.99) return face;
     const r = Math.hypot(p[0], p[2]);
