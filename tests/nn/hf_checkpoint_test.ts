@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { answer, promptSample, sequenceLogits } from "../../src/cli/generate.ts";
 import { hostTensorFromF32, hostTensorToF32 } from "../../src/nn/checkpoint.ts";
-import type { Qwen25VLConfig } from "../../src/nn/config.ts";
+import { encodeQwen25VLConfig, type Qwen25VLConfig } from "../../src/nn/config.ts";
+import type { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { processImage } from "../../src/nn/image_processor.ts";
 import { referenceForward } from "../../src/nn/reference/qwen25vl_f64.ts";
 import { readSafetensorsHeader, readSafetensorsTensors } from "../../src/nn/safetensors.ts";
@@ -165,3 +166,25 @@ gpuTest(
     await Deno.remove(dir, { recursive: true });
   },
 );
+
+Deno.test("a folder that does not match its config names the tensor and its expected shape before any GPU work", async () => {
+  const dir = await Deno.makeTempDir();
+  const wider = { ...microHf, intermediate_size: 56 };
+  await writeHfCheckpoint(dir, wider, microHfWeights(wider, 1), {
+    dtype: "BF16",
+    shards: 2,
+    names: "published",
+  });
+  // config.json says 48; the weights were written for 56.
+  await Deno.writeTextFile(`${dir}/config.json`, JSON.stringify(encodeQwen25VLConfig(microHf)));
+  // No runtime at all: any GPU work would crash instead of failing with the typed error.
+  const noGpu = undefined as unknown as GpuRuntime;
+  const error = await Effect.runPromise(Effect.flip(modelFromCheckpoint(noGpu, dir)));
+  if (error._tag !== "CheckpointMismatch") {
+    assert.fail(`expected CheckpointMismatch: ${error.message}`);
+  }
+  assert.equal(error.tensor, "model.layers.0.mlp.gate_proj.weight");
+  assert.equal(error.expected, "BF16[48, 32]");
+  assert.equal(error.found, "BF16[56, 32]");
+  await Deno.remove(dir, { recursive: true });
+});
