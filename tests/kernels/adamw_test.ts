@@ -109,3 +109,15 @@ gpuTest("adamw rejects mismatched tensors and a bad step before recording", (rt)
   assert.equal(rec.dispatchCount, 0);
   return Promise.resolve();
 });
+
+gpuTest("adamw rejects state tensors that overlap each other or the gradient", (rt) => {
+  const rec = new CommandRecorder(rt);
+  const t = () => rt.createTensor([4]);
+  const [p, g, m, v] = [t(), t(), t(), t()];
+  const ok = { lr: 0.01, step: 1 };
+  assert.throws(() => adamw(rec, p, p, m, v, ok), ShapeMismatch);
+  assert.throws(() => adamw(rec, p, g, m, m, ok), ShapeMismatch);
+  assert.throws(() => adamw(rec, p, g, m, v, { ...ok, clipStats: { ...v, shape: [3] } }));
+  assert.equal(rec.dispatchCount, 0);
+  return Promise.resolve();
+});

@@ -195,3 +195,23 @@ gpuTest("elementwise ops reject mismatched shapes and dtypes before recording", 
   assert.equal(rec.dispatchCount, 0);
   return Promise.resolve();
 });
+
+gpuTest("elementwise ops reject an output that overlaps an input", (rt) => {
+  const rec = new CommandRecorder(rt);
+  const x = rt.createTensor([8]);
+  const other = rt.createTensor([8]);
+  // A view of x's second half overlaps x without being x.
+  const half = { ...x, shape: [4], offset: x.offset + 16 };
+  const cases: Array<() => void> = [
+    () => add(rec, x, other, x),
+    () => add(rec, rt.createTensor([2, 4]), half, { ...x, shape: [2, 4] }),
+    () => scale(rec, x, x, 2),
+    () => addScaled(rec, x, x),
+    () => siluForward(rec, half, { ...x, shape: [4], offset: x.offset + 8 }),
+    () => siluBackward(rec, x, other, other),
+    () => swigluForward(rec, x, other, other),
+  ];
+  for (const bad of cases) assert.throws(bad, ShapeMismatch);
+  assert.equal(rec.dispatchCount, 0);
+  return Promise.resolve();
+});

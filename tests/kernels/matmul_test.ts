@@ -339,3 +339,16 @@ gpuTest(
     assert.deepEqual([...later!], [...upload]);
   },
 );
+
+gpuTest("matmul and biasGrad reject an output that overlaps an input", (rt) => {
+  const rec = new CommandRecorder(rt);
+  const a = rt.createTensor([4, 4]);
+  const b = rt.createTensor([4, 4]);
+  assert.throws(() => matmul(rec, a, b, a), ShapeMismatch);
+  assert.throws(() => matmul(rec, a, b, b, { layout: "NT" }), ShapeMismatch);
+  // The bias is read while C is written: C's first row overlaps a bias viewed from b.
+  assert.throws(() => matmul(rec, a, a, b, { bias: { ...b, shape: [4] } }), ShapeMismatch);
+  assert.throws(() => biasGrad(rec, a, { ...a, shape: [4] }), ShapeMismatch);
+  assert.equal(rec.dispatchCount, 0);
+  return Promise.resolve();
+});

@@ -125,3 +125,19 @@ gpuTest("reductions reject bad shapes, dtypes and too-small scratch before recor
   assert.equal(rec.dispatchCount, 0);
   return Promise.resolve();
 });
+
+gpuTest("reductions reject outputs that overlap their inputs or each other", (rt) => {
+  const rec = new CommandRecorder(rt);
+  const x = rt.createTensor([64]);
+  const scratch = rt.createTensor([reductionScratchElements(rt, [x])]);
+  const stats = rt.createTensor([3]);
+  assert.throws(() => sumRows(rec, x, { ...x, shape: [1] }), ShapeMismatch);
+  assert.throws(() => sumAll(rec, x, { ...scratch, shape: [1] }, scratch), ShapeMismatch);
+  assert.throws(() => sumAll(rec, x, rt.createTensor([1]), { ...x, shape: [16] }), ShapeMismatch);
+  assert.throws(
+    () => gradClipStats(rec, [x, stats], scratch, stats, { maxNorm: 1 }),
+    ShapeMismatch,
+  );
+  assert.equal(rec.dispatchCount, 0);
+  return Promise.resolve();
+});

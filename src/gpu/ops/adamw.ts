@@ -9,6 +9,7 @@ import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import { expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { assertDisjoint } from "./disjoint.ts";
 
 /** Hyper-parameters of one AdamW step. */
 export interface AdamWOptions {
@@ -82,6 +83,10 @@ export const adamw = (
     expectShape(op, name, t, param.shape, "f32");
   }
   if (options.clipStats !== undefined) expectShape(op, "clipStats", options.clipStats, [3]);
+  assertDisjoint(op, [["param", param], ["m", m], ["v", v]], [
+    ["grad", grad],
+    ...(options.clipStats ? [["clipStats", options.clipStats] as const] : []),
+  ]);
   if (!Number.isInteger(options.step) || options.step < 1) {
     throw new ShapeMismatch({ op, detail: `step must be an integer ≥ 1, got ${options.step}` });
   }

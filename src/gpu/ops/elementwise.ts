@@ -9,10 +9,11 @@
  *
  * @module
  */
-import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
+import { TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
-import { describe, expectShape, numel, type Tensor } from "../tensor.ts";
+import { expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { assertDisjoint } from "./disjoint.ts";
 
 /** Options shared by every elementwise op. */
 export interface ElementwiseOptions {
@@ -114,6 +115,7 @@ export const add = (
   if (broadcast) {
     expectShape(op, "b", b, [a.shape.at(-1)!]);
     const count = sameShape(op, [["a", a], ["out", out]]);
+    assertDisjoint(op, [["out", out]], [["a", a], ["b", b]]);
     if (count === 0) return;
     launch(rec, {
       op,
@@ -126,6 +128,7 @@ export const add = (
     return;
   }
   const count = sameShape(op, [["a", a], ["b", b], ["out", out]]);
+  assertDisjoint(op, [["out", out]], [["a", a], ["b", b]]);
   if (count === 0) return;
   launch(rec, {
     op,
@@ -148,6 +151,7 @@ export const addScaled = (
   options: ElementwiseOptions = {},
 ): void => {
   const count = sameShape("addScaled", [["x", x], ["y", y]]);
+  assertDisjoint("addScaled", [["y", y]], [["x", x]]);
   if (count === 0) return;
   launch(rec, {
     op: "addScaled",
@@ -168,6 +172,7 @@ export const scale = (
   options: ElementwiseOptions = {},
 ): void => {
   const count = sameShape("scale", [["x", x], ["y", y]]);
+  assertDisjoint("scale", [["y", y]], [["x", x]]);
   if (count === 0) return;
   launch(rec, {
     op: "scale",
@@ -187,6 +192,7 @@ export const siluForward = (
   options: ElementwiseOptions = {},
 ): void => {
   const count = sameShape("siluForward", [["x", x], ["y", y]]);
+  assertDisjoint("siluForward", [["y", y]], [["x", x]]);
   if (count === 0) return;
   launch(rec, {
     op: "siluForward",
@@ -206,6 +212,7 @@ export const siluBackward = (
   options: ElementwiseOptions = {},
 ): void => {
   const count = sameShape("siluBackward", [["x", x], ["dy", dy], ["dx", dx]]);
+  assertDisjoint("siluBackward", [["dx", dx]], [["x", x], ["dy", dy]]);
   if (count === 0) return;
   launch(rec, {
     op: "siluBackward",
@@ -225,6 +232,7 @@ export const swigluForward = (
   options: ElementwiseOptions = {},
 ): void => {
   const count = sameShape("swigluForward", [["gate", gate], ["up", up], ["y", y]]);
+  assertDisjoint("swigluForward", [["y", y]], [["gate", gate], ["up", up]]);
   if (count === 0) return;
   launch(rec, {
     op: "swigluForward",
@@ -256,10 +264,8 @@ export const swigluBackward = (
     ["dgate", dgate],
     ["dup", dup],
   ]);
+  assertDisjoint(op, [["dgate", dgate], ["dup", dup]], [["gate", gate], ["up", up], ["dy", dy]]);
   if (count === 0) return;
-  if (dgate.buffer === dup.buffer && dgate.offset === dup.offset) {
-    throw new ShapeMismatch({ op, detail: `dgate and dup are the same tensor ${describe(dup)}` });
-  }
   launch(rec, {
     op,
     kernel: "elementwise_bwd.wgsl",

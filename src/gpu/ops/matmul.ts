@@ -19,6 +19,7 @@ import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
 import { TENSOR_USAGE } from "../buffer_pool.ts";
+import { assertDisjoint } from "./disjoint.ts";
 import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import {
@@ -365,6 +366,11 @@ export const matmul = (
   const layout = options.layout ?? "NN";
   const s = matmulShape(op, layout, a, b, c);
   if (options.bias !== undefined) expectShape(op, "bias", options.bias, [s.n], "f32");
+  assertDisjoint(op, [["C", c]], [
+    ["A", a],
+    ["B", b],
+    ...(options.bias ? [["bias", options.bias] as const] : []),
+  ]);
   const rt = rec.runtime;
   const limit = options.maxBindingBytes ?? rt.maxBindingBytes;
   const operands: [Operand, Operand, Operand] = [
@@ -469,6 +475,7 @@ export const biasGrad = (
   }
   expectShape(op, "dy", dy, dy.shape, "f32");
   expectShape(op, "db", db, [cols], "f32");
+  assertDisjoint(op, [["db", db]], [["dy", dy]]);
   const rows = dy.shape.slice(0, -1).reduce((x, y) => x * y, 1);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "matmul_bwd.wgsl",

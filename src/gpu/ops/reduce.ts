@@ -14,6 +14,7 @@ import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
 import { byteLength, describe, expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { assertDisjoint } from "./disjoint.ts";
 
 const KERNEL = "reduce.wgsl";
 /** Elements one partial workgroup covers before another is added (256 invocations × 16). */
@@ -118,6 +119,7 @@ export const sumAll = (
   const op = "sumAll";
   expectShape(op, "x", x, x.shape, "f32");
   expectShape(op, "out", out, [1], "f32");
+  assertDisjoint(op, [["scratch", scratch], ["out", out]], [["x", x]]);
   const passes = planPartials(rec.runtime, [x], options);
   const slots = passes.reduce((s, p) => s + p.groups, 0);
   checkScratch(op, scratch, Math.max(1, slots));
@@ -163,6 +165,11 @@ export const gradClipStats = (
   if (!(options.maxNorm > 0)) {
     throw new RangeError(`${op}: maxNorm must be positive, got ${options.maxNorm}`);
   }
+  assertDisjoint(
+    op,
+    [["scratch", scratch], ["stats", stats]],
+    grads.map((g, i) => [`grads[${i}]`, g] as const),
+  );
   const passes = planPartials(rec.runtime, grads, options);
   const slots = passes.reduce((s, p) => s + p.groups, 0);
   checkScratch(op, scratch, Math.max(1, slots));
@@ -197,6 +204,7 @@ export const sumRows = (rec: CommandRecorder, x: Tensor, out: Tensor): void => {
   const lead = x.shape.length === 1 ? [1] : x.shape.slice(0, -1);
   expectShape(op, "x", x, x.shape, "f32");
   expectShape(op, "out", out, lead, "f32");
+  assertDisjoint(op, [["out", out]], [["x", x]]);
   const limit = rec.runtime.maxBindingBytes;
   if (byteLength(x) > limit) throw new TensorTooLarge({ op, bytes: byteLength(x), limit });
   const rows = numel(lead);
