@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { Exit } from "effect";
+import { Effect, Exit } from "effect";
 import { paperShares, SPLITS } from "../../src/dataset/balance.ts";
 import {
   DEFAULT_GENERATE_OPTIONS,
@@ -8,6 +8,7 @@ import {
   type GenerateOptions,
 } from "../../src/dataset/generate.ts";
 import { CATEGORIES } from "../../src/dataset/question.ts";
+import { loadRecordImage } from "../../src/dataset/images.ts";
 import { rendererRuntime } from "../scene/renderer_runtime.ts";
 
 const generate = (options: Partial<GenerateOptions> & { out: string }) =>
@@ -33,7 +34,15 @@ const second = await generate({ out: `${root}/b`, seed: 7 });
 
 const readRecords = (dir: string, split: string) =>
   Deno.readTextFileSync(`${dir}/${split}.jsonl`).split("\n").filter((l) => l.length > 0)
-    .map((l) => JSON.parse(l) as { category: string; image: string; image_id: string });
+    .map((l) =>
+      JSON.parse(l) as {
+        category: string;
+        image: string;
+        image_id: string;
+        width: number;
+        height: number;
+      }
+    );
 
 Deno.test("the same seed gives byte-identical output (JSONL and PNG)", () => {
   assert.ok(Exit.isSuccess(first) && Exit.isSuccess(second));
@@ -63,6 +72,19 @@ Deno.test("a configured relation share is met within 2%", async () => {
   const records = SPLITS.flatMap((s) => readRecords(`${root}/d`, s));
   const relation = records.filter((r) => r.category === "relation").length / records.length;
   assert.ok(Math.abs(relation - 0.3) <= 0.02, `relation share ${relation}`);
+});
+
+Deno.test("every record's image loads at the record's size", async () => {
+  const records = SPLITS.flatMap((s) => readRecords(`${root}/a`, s));
+  for (const r of records.slice(0, 60)) {
+    const image = await Effect.runPromise(
+      loadRecordImage(
+        `${root}/a`,
+        r as unknown as { image: string; width: number; height: number },
+      ),
+    );
+    assert.equal(image.rgb.length, 96 * 96 * 3);
+  }
 });
 
 Deno.test("no image appears in two splits", () => {
