@@ -55,7 +55,8 @@ export interface ImageSize {
  * The user text for `record` in `style`. `size` is the original image's size (absent for a
  * text-only record, which then has no size line). The official evaluation leaves the template's
  * `{Width} x {Height}` unformatted and appends "(W x H)" (paper.md §6.1 d); we write the size once,
- * in the `Image size: (W x H)` form the reward and our training prompts use.
+ * in the `Image size: (W x H)` form the reward and our training prompts use (`paper` keeps its
+ * size line for a text-only record, as `(0 x 0)`, since its instructions refer to it).
  *
  * @example
  * ```ts
