@@ -57,7 +57,7 @@ gpuTest("the arena reuses buffers after reset", (rt) => {
   return Promise.resolve();
 });
 
-gpuTest("a binding over the device limit is rejected with TensorTooLarge", (rt) => {
+gpuTest("the recorder rejects a binding over the device limit with TensorTooLarge", (rt) => {
   const huge = {
     shape: [rt.maxBindingBytes / 4 + 64],
     dtype: "f32" as const,
@@ -65,7 +65,8 @@ gpuTest("a binding over the device limit is rejected with TensorTooLarge", (rt) 
     offset: 0,
   };
   const rec = new CommandRecorder(rt);
-  assert.throws(() => fill(rec, huge, 0), TensorTooLarge);
+  const pipeline = rt.pipelines.get({ kernel: "fill.wgsl" });
+  assert.throws(() => rec.dispatch(pipeline, [huge], [1]), TensorTooLarge);
   return Promise.resolve();
 });
 
