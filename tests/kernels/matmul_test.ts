@@ -8,6 +8,7 @@ import {
   matmul,
   type MatmulLayout,
   type MatmulOptions,
+  TILE_TARGETS,
 } from "../../src/gpu/ops/matmul.ts";
 import { CommandRecorder } from "../../src/gpu/recorder.ts";
 import type { GpuRuntime } from "../../src/gpu/runtime.ts";
@@ -212,14 +213,17 @@ gpuTest("matmul rejects mismatched shapes and dtypes before recording", (rt) => 
   return Promise.resolve();
 });
 
-gpuTest("chooseTile shrinks tiles for small outputs and keeps TN rows a multiple of 4", () => {
-  const big = chooseTile("NN", { batch: 1, m: 1024, n: 1024, k: 1024, broadcastB: true });
-  assert.deepEqual(big, { tm: 16, tn4: 4 });
-  const row = chooseTile("NN", { batch: 1, m: 1, n: 2048, k: 2048, broadcastB: true });
+Deno.test("chooseTile shrinks tiles for small outputs and keeps TN rows a multiple of 4", () => {
+  const square = { batch: 1, m: 1024, n: 1024, k: 1024, broadcastB: true };
+  assert.deepEqual(chooseTile("NN", square, TILE_TARGETS.cpu), { tm: 16, tn4: 4 });
+  assert.deepEqual(chooseTile("NN", square, TILE_TARGETS.gpu), { tm: 8, tn4: 2 });
+  const row = chooseTile("NN", { ...square, m: 1, n: 2048 });
   assert.equal(row.tm, 1);
   const tn = chooseTile("TN", { batch: 1, m: 3, n: 5, k: 300, broadcastB: true });
   assert.equal(tn.tm % 4, 0);
-  return Promise.resolve();
+  // 256² on a GPU: 8×8 tiles give 16 workgroups, so they shrink to 4×4 (64 workgroups).
+  const small = chooseTile("NT", { ...square, m: 256, n: 256 }, TILE_TARGETS.gpu);
+  assert.deepEqual(small, { tm: 4, tn4: 1 });
 });
 
 gpuTest("biasGrad sums dy over all leading axes, and accumulates", async (rt) => {

@@ -100,24 +100,43 @@ export const isCpuAdapter = (device: GPUDevice): boolean => {
   return /llvmpipe|lavapipe|swiftshader|software/i.test(text);
 };
 
+/** Limits on the tile `chooseTile` picks for one kind of device. */
+export interface TileTarget {
+  /** Largest rows per invocation. */
+  readonly maxTm: number;
+  /** Largest vec4 columns per invocation. */
+  readonly maxTn4: number;
+  /** Tiles shrink (down to 4 rows, then 4 columns) while the grid has fewer workgroups. */
+  readonly minWorkgroups: number;
+}
+
 /**
- * The tile for a shape: 16×16 per invocation for large outputs (best measured on lavapipe), smaller
- * when M or N is small so that ragged edges waste little work, and smaller again while the grid has
- * fewer than `minWorkgroups` workgroups (big GPUs need many in flight; a 2-core CPU needs few).
+ * CPU adapters: 16×16 per invocation was fastest on lavapipe (webgpu.md §8.1), and one thread runs
+ * a whole workgroup, so a 2-core CPU needs only a few. GPUs: 8×8 per invocation (64 accumulators
+ * stay in registers; gpu.cpp and Surfgrad use 8×8) and enough workgroups to fill the device.
+ */
+export const TILE_TARGETS: Readonly<Record<"cpu" | "gpu", TileTarget>> = {
+  cpu: { maxTm: 16, maxTn4: 4, minWorkgroups: 4 },
+  gpu: { maxTm: 8, maxTn4: 2, minWorkgroups: 128 },
+};
+
+/**
+ * The tile for a shape: the target's largest for large outputs, smaller when M or N is small so
+ * that ragged edges waste little work, and smaller again while the grid has too few workgroups.
  */
 export const chooseTile = (
   layout: MatmulLayout,
   s: MatmulShape,
-  minWorkgroups = 64,
+  target: TileTarget = TILE_TARGETS.cpu,
 ): MatmulTile => {
   const minTm = layout === "TN" ? 4 : 1;
   let tm = s.m >= 128 ? 16 : s.m >= 48 ? 8 : s.m >= 12 ? 4 : s.m >= 2 ? 2 : 1;
-  tm = Math.max(tm, minTm);
-  let tn4 = s.n >= 64 ? 4 : s.n >= 16 ? 2 : 1;
+  tm = Math.max(Math.min(tm, target.maxTm), minTm);
+  let tn4 = Math.min(s.n >= 64 ? 4 : s.n >= 16 ? 2 : 1, target.maxTn4);
   const [wx, wy] = MATMUL_WORKGROUP;
   const groups = (tm: number, tn4: number) =>
     Math.ceil(s.m / (tm * wy)) * Math.ceil(s.n / (4 * tn4 * wx)) * s.batch;
-  while (groups(tm, tn4) < minWorkgroups) {
+  while (groups(tm, tn4) < target.minWorkgroups) {
     if (tm > Math.max(4, minTm)) tm /= 2;
     else if (tn4 > 1) tn4 /= 2;
     else break;
@@ -256,7 +275,8 @@ export const matmulStrategy = (
     .every((elements) => elements * 4 <= limit);
   const viaNT = layout !== "NT" && fits && s.k % 4 === 0 &&
     (options.viaNT ?? (cpu && repaysTransposes(layout, s)));
-  const tile = options.tile ?? chooseTile(viaNT ? "NT" : layout, s, cpu ? 4 : 64);
+  const target = cpu ? TILE_TARGETS.cpu : TILE_TARGETS.gpu;
+  const tile = options.tile ?? chooseTile(viaNT ? "NT" : layout, s, target);
   return { viaNT, tile };
 };
 
