@@ -48,8 +48,8 @@ export interface AttentionOptions {
   /**
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
    * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
-   * per-invocation state, and lavapipe's compile time, grow with rows × D); 1 suits GPUs short of
-   * registers.
+   * per-invocation state, and lavapipe's compile time, grow with rows × D), 1 when there are at
+   * most 16 query rows per KV head (decoding); 1 also suits GPUs short of registers.
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
 }
@@ -182,8 +182,11 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
   return defines;
 };
 
-const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number =>
-  options.rowsPerInvocation ?? (dims.headDim <= 64 ? 4 : 2);
+const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number => {
+  // Decoding (a few query rows per KV head): one row each, so no invocation computes idle rows.
+  const queryRows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  return options.rowsPerInvocation ?? (queryRows <= 16 ? 1 : dims.headDim <= 64 ? 4 : 2);
+};
 
 /**
  * Invocations per workgroup for a pass over `rows` rows at `perInvocation` rows each: the option,
