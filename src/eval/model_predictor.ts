@@ -194,19 +194,20 @@ export const preparePrompt = (
 
 /**
  * Splits prompts into generation batches: one image grid per batch (text-only prompts together),
- * at most `batchSize` each, groups in first-seen order and records in input order within a group.
+ * at most `batchSize` each, groups in first-seen order. Within a group prompts are ordered by
+ * length (ties in input order), so a batch pads its prompts to similar lengths.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { gridBatches } from "./model_predictor.ts";
- * const p = (id: string, h?: number) => ({
+ * const p = (id: string, length: number, h?: number) => ({
  *   record: { id, benchmark: "b", category: "c", question: "q", choices: [], answer: "", images: [] },
- *   tokens: [],
+ *   tokens: new Array<number>(length).fill(0),
  *   ...(h === undefined ? {} : { image: { grid: [1, h, 6] as const, pixelValues: new Float32Array(), imageTokens: 0, resized: { width: 0, height: 0 } } }),
  * });
- * const batches = gridBatches([p("a", 6), p("b", 8), p("c", 6), p("d"), p("e", 6)], 2);
- * assert.deepEqual(batches.map((b) => b.map((x) => x.record.id)), [["a", "c"], ["e"], ["b"], ["d"]]);
+ * const batches = gridBatches([p("a", 9, 6), p("b", 5, 8), p("c", 7, 6), p("d", 5), p("e", 8, 6)], 2);
+ * assert.deepEqual(batches.map((b) => b.map((x) => x.record.id)), [["c", "e"], ["a"], ["b"], ["d"]]);
  * ```
  */
 export const gridBatches = (
@@ -220,12 +221,13 @@ export const gridBatches = (
     if (group === undefined) groups.set(key, [p]);
     else group.push(p);
   }
-  return [...groups.values()].flatMap((group) =>
-    Array.from(
+  return [...groups.values()].flatMap((unsorted) => {
+    const group = unsorted.toSorted((a, b) => a.tokens.length - b.tokens.length);
+    return Array.from(
       { length: Math.ceil(group.length / batchSize) },
       (_, i) => group.slice(i * batchSize, (i + 1) * batchSize),
-    )
-  );
+    );
+  });
 };
 
 /** The outcome of decoding a record set. */

@@ -144,10 +144,10 @@ Deno.test("preparePrompt fails, naming the record, for several images or an unus
   assert.match(missing.message, /bench\/gone failed: cannot read image \/nonexistent\/a\.png/);
 });
 
-Deno.test("gridBatches never mixes grids and respects the batch size", () => {
-  const prompt = (id: string, side: number) => ({
+Deno.test("gridBatches never mixes grids, respects the batch size and batches similar lengths", () => {
+  const prompt = (id: string, side: number, length: number) => ({
     record: record(id, []),
-    tokens: [],
+    tokens: new Array<number>(length).fill(0),
     image: {
       grid: [1, side, side] as const,
       pixelValues: new Float32Array(),
@@ -155,7 +155,11 @@ Deno.test("gridBatches never mixes grids and respects the batch size", () => {
       resized: { width: 0, height: 0 },
     },
   });
-  const prompts = Array.from({ length: 7 }, (_, i) => prompt(`${i}`, i % 3 === 0 ? 4 : 6));
+  // Lengths 0, 5, 3, 1, 6, 4, 2: grid 4×4 gets prompts 0, 3, 6; grid 6×6 gets 1, 2, 4, 5.
+  const prompts = Array.from(
+    { length: 7 },
+    (_, i) => prompt(`${i}`, i % 3 === 0 ? 4 : 6, (i * 5) % 7),
+  );
   const batches = gridBatches(prompts, 2);
   for (const b of batches) {
     assert.ok(b.length >= 1 && b.length <= 2);
@@ -163,7 +167,7 @@ Deno.test("gridBatches never mixes grids and respects the batch size", () => {
   }
   assert.deepEqual(
     batches.map((b) => b.map((p) => p.record.id)),
-    [["0", "3"], ["6"], ["1", "2"], ["4", "5"]],
+    [["0", "3"], ["6"], ["2", "5"], ["1", "4"]],
   );
 });
 
