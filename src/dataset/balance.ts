@@ -67,29 +67,49 @@ export type LevelMix = Readonly<Record<Level, number>>;
 export const PAPER_LEVEL_MIX: LevelMix = { easy: 0.4, medium: 0.4, hard: 0.2 };
 
 /**
- * Orders items so that answers take turns: the best-rated item of every answer first (by rating),
- * then the second of every answer, and so on. Taking a prefix of this order spreads the picks
- * over the answers instead of letting the most common (or best-rated) answer dominate.
+ * Splits `total` as evenly as possible over groups of the given sizes, never giving a group more
+ * than it holds (what a small group cannot take goes to the others). Ties go to earlier groups.
  */
-const answerRoundRobin = <T extends { readonly rating: number; readonly answer: string }>(
+export const waterFill = (sizes: ReadonlyArray<number>, total: number): number[] => {
+  const alloc = sizes.map(() => 0);
+  let remaining = Math.min(total, sizes.reduce((a, b) => a + b, 0));
+  while (remaining > 0) {
+    const open = sizes.flatMap((size, g) => (alloc[g]! < size ? [g] : []));
+    const each = Math.max(1, Math.floor(remaining / open.length));
+    for (const g of open) {
+      const add = Math.min(each, sizes[g]! - alloc[g]!, remaining);
+      alloc[g]! += add;
+      remaining -= add;
+      if (remaining === 0) break;
+    }
+  }
+  return alloc;
+};
+
+/** The first `count` of `ranked`, taking each level's share of `levelMix` first where it can. */
+const pickByLevel = <T extends { readonly level: Level }>(
   ranked: ReadonlyArray<number>,
   items: ReadonlyArray<T>,
+  count: number,
+  levelMix: LevelMix,
 ): number[] => {
-  const turn = new Map<string, number>();
-  const withTurn = ranked.map((i, position) => {
-    const answer = items[i]!.answer;
-    const t = turn.get(answer) ?? 0;
-    turn.set(answer, t + 1);
-    return { i, t, position };
-  });
-  return withTurn.sort((a, b) => a.t - b.t || a.position - b.position).map((x) => x.i);
+  const taken = new Set<number>();
+  for (const level of LEVELS) {
+    const want = Math.round(levelMix[level] * count);
+    for (const i of ranked.filter((i) => items[i]!.level === level).slice(0, want)) taken.add(i);
+  }
+  for (const i of ranked) {
+    if (taken.size >= count) break;
+    taken.add(i);
+  }
+  return [...taken].slice(0, count);
 };
 
 /**
- * Picks a balanced subset: per category its quota, spread over levels by `levelMix` as far as
- * each level's pool allows (the shortfall filled from the other levels); within a level, answers
- * take turns (so "no" or "1" cannot dominate a category) and higher-rated items come first (ties
- * broken by a seeded shuffle). The result keeps the input order.
+ * Picks a balanced subset: per category its quota; within a category the quota is split evenly
+ * over the distinct answers (so "no" or "1" cannot dominate; an answer with few questions gives
+ * its share to the others), and within an answer over levels by `levelMix` as far as each level
+ * allows, highest-rated first (ties broken by a seeded shuffle). The result keeps the input order.
  */
 export const balanceByCategory = <
   T extends {
@@ -115,17 +135,16 @@ export const balanceByCategory = <
   for (const c of CATEGORIES) {
     const ranked = rng.shuffle(byCategory.get(c)!)
       .sort((a, b) => items[b]!.rating - items[a]!.rating);
-    const taken = new Set<number>();
-    for (const level of LEVELS) {
-      const want = Math.round(levelMix[level] * quotas[c]);
-      const inLevel = ranked.filter((i) => items[i]!.level === level);
-      for (const i of answerRoundRobin(inLevel, items).slice(0, want)) taken.add(i);
+    const byAnswer = new Map<string, number[]>();
+    for (const i of ranked) {
+      const answer = items[i]!.answer;
+      byAnswer.set(answer, [...(byAnswer.get(answer) ?? []), i]);
     }
-    for (const i of answerRoundRobin(ranked, items)) {
-      if (taken.size >= quotas[c]) break;
-      taken.add(i);
-    }
-    chosen.push(...[...taken].slice(0, quotas[c]));
+    const groups = [...byAnswer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+    const perAnswer = waterFill(groups.map((g) => g.length), quotas[c]);
+    groups.forEach((group, g) =>
+      chosen.push(...pickByLevel(group, items, perAnswer[g]!, levelMix))
+    );
   }
   return chosen.sort((a, b) => a - b).map((i) => items[i]!);
 };

@@ -42,8 +42,8 @@ export const DEFAULT_SAMPLER_OPTIONS: SamplerOptions = {
   height: 96,
   minObjects: 3,
   maxObjects: 8,
-  stackProbability: 0.2,
-  contactProbability: 0.25,
+  stackProbability: 0.3,
+  contactProbability: 0.35,
   minGap: 0.25,
   placementRadius: 2.3,
 };

@@ -4,6 +4,7 @@ import {
   categoryQuotas,
   paperShares,
   splitOfScene,
+  waterFill,
 } from "../../src/dataset/balance.ts";
 import { CATEGORIES, type Category, type Level } from "../../src/dataset/question.ts";
 import { makeRng } from "../../src/scene/random.ts";
@@ -90,4 +91,11 @@ Deno.test("balancing spreads picks over answers instead of taking the commonest"
   const chosen = balanceByCategory(items, shares, 20, makeRng(2), { easy: 1, medium: 0, hard: 0 });
   assert.equal(chosen.length, 20);
   assert.equal(chosen.filter((c) => c.answer === "yes").length, 10);
+});
+
+Deno.test("waterFill splits evenly and passes on what small groups cannot take", () => {
+  assert.deepEqual(waterFill([10, 10, 10], 9), [3, 3, 3]);
+  assert.deepEqual(waterFill([1, 10, 10], 9), [1, 4, 4]);
+  assert.deepEqual(waterFill([2, 2], 9), [2, 2]);
+  assert.deepEqual(waterFill([5, 5], 3), [2, 1]);
 });
