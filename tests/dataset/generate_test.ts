@@ -41,6 +41,7 @@ const readRecords = (dir: string, split: string) =>
         image_id: string;
         width: number;
         height: number;
+        answer_text_only: string;
       }
     );
 
@@ -64,6 +65,17 @@ Deno.test("category shares are within 2% of the paper's 50% relation mix", () =>
     assert.ok(Math.abs(share - shares[c]) <= 0.02, `${c}: ${share} vs ${shares[c]}`);
   }
   assert.ok(records.length >= 48 * 5 * 0.95);
+});
+
+Deno.test("answers are spread evenly within a category (existence: as many yes as no)", () => {
+  const existence = SPLITS.flatMap((s) => readRecords(`${root}/a`, s))
+    .filter((r) => r.category === "existence");
+  const yes = existence.filter((r) => r.answer_text_only === "yes").length;
+  assert.ok(existence.length >= 10);
+  assert.ok(
+    Math.abs(2 * yes - existence.length) <= SPLITS.length,
+    `${yes} yes of ${existence.length}`,
+  );
 });
 
 Deno.test("a configured relation share is met within 2%", async () => {
