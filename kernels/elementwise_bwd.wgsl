@@ -51,7 +51,8 @@ fn swiglu_bwd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgr
   if (i < p5.count) {
     let g = gate[i];
     let d = dy_out[i];
-    dgate[i] = d * up[i] * silu_grad(g);
-    dup[i] = d * g * sigmoid(g);
+    let s = sigmoid(g);
+    dgate[i] = d * up[i] * s * (1.0 + g * (1.0 - s));
+    dup[i] = d * g * s;
   }
 }

@@ -16,8 +16,6 @@ export interface TorchReport {
   readonly results: ReadonlyArray<{ readonly name: string; readonly ms: number }>;
 }
 
-const SCRIPT = new URL("./matmul_torch.py", import.meta.url).pathname;
-
 /** Debian's torch lives in the system Python; a pyenv or venv `python3` may not see it. */
 const CANDIDATES = ["python3", "/usr/bin/python3"];
 
@@ -40,15 +38,18 @@ export const findTorchPython = async (): Promise<string | undefined> => {
   return undefined;
 };
 
-/** Times every case in one PyTorch process with `threads` CPU threads. */
-export const runTorchMatmul = async (
+/**
+ * Runs a peer script from bench/peers/ in one Python process with `threads` CPU threads, writing
+ * `request` as JSON to its stdin and parsing the JSON it prints.
+ */
+export const runTorchScript = async <Report>(
   python: string,
-  cases: ReadonlyArray<MatmulCase>,
+  script: string,
+  request: unknown,
   threads: number,
-  { warmup = 1, reps = 5 }: TimingOptions = {},
-): Promise<TorchReport> => {
+): Promise<Report> => {
   const child = new Deno.Command(python, {
-    args: [SCRIPT],
+    args: [new URL(`./${script}`, import.meta.url).pathname],
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
@@ -59,7 +60,24 @@ export const runTorchMatmul = async (
       OMP_WAIT_POLICY: "PASSIVE",
     },
   }).spawn();
-  const request = {
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
+  await writer.close();
+  const { success, stdout, stderr } = await child.output();
+  if (!success) {
+    throw new Error(`${script} failed: ${new TextDecoder().decode(stderr).slice(-2000)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(stdout)) as Report;
+};
+
+/** Times every case in one PyTorch process with `threads` CPU threads. */
+export const runTorchMatmul = (
+  python: string,
+  cases: ReadonlyArray<MatmulCase>,
+  threads: number,
+  { warmup = 1, reps = 5 }: TimingOptions = {},
+): Promise<TorchReport> =>
+  runTorchScript<TorchReport>(python, "matmul_torch.py", {
     warmup,
     reps,
     cases: cases.map((c) => ({
@@ -71,13 +89,4 @@ export const runTorchMatmul = async (
       k: c.k,
       broadcast_b: c.broadcastB,
     })),
-  };
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const { success, stdout, stderr } = await child.output();
-  if (!success) {
-    throw new Error(`matmul_torch.py failed: ${new TextDecoder().decode(stderr).slice(-2000)}`);
-  }
-  return JSON.parse(new TextDecoder().decode(stdout)) as TorchReport;
-};
+  }, threads);

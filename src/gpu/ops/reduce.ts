@@ -14,13 +14,18 @@ import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
 import { byteLength, describe, expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
+import { isCpuAdapter } from "./matmul.ts";
 import { assertDisjoint } from "./disjoint.ts";
 
 const KERNEL = "reduce.wgsl";
 /** Elements one partial workgroup covers before another is added (256 invocations × 16). */
 const ELEMENTS_PER_GROUP = 4096;
-/** Cap on partial workgroups per tensor chunk; beyond it each invocation strides further. */
-const MAX_GROUPS = 1024;
+/**
+ * Cap on partial workgroups per tensor chunk; beyond it each invocation strides further. On CPU
+ * adapters each workgroup's barriers are coroutine switches of one thread, so a few long
+ * workgroups are much faster than hundreds of short ones.
+ */
+const maxGroups = (rt: GpuRuntime): number => isCpuAdapter(rt.device) ? 8 : 1024;
 
 /** Indices of the values `gradClipStats` writes. */
 export const CLIP_STATS = { sumOfSquares: 0, norm: 1, clipScale: 2 } as const;
@@ -55,7 +60,7 @@ const planPartials = (
     for (let start = 0; start < n; start += chunk) {
       const length = Math.min(chunk, n - start);
       const view = n <= chunk ? t : { ...t, shape: [length], offset: t.offset + start * 4 };
-      const groups = Math.min(MAX_GROUPS, Math.ceil(length / ELEMENTS_PER_GROUP));
+      const groups = Math.min(maxGroups(rt), Math.ceil(length / ELEMENTS_PER_GROUP));
       passes.push({ view, n: length, offset, groups });
       offset += groups;
     }
