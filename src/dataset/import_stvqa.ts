@@ -265,12 +265,14 @@ const importRows = Effect.fnUntraced(function* (
  * ```ts
  * import { Effect } from "effect";
  * import { importStvqaParquet } from "./import_stvqa.ts";
- * const out = `${await Deno.makeTempDir()}/stvqa`;
+ * const dir = await Deno.makeTempDir();
+ * const out = `${dir}/stvqa`;
  * const summary = await Effect.runPromise(importStvqaParquet({
  *   parquet: "data/fixtures/stvqa/stvqa_sample.parquet",
  *   out,
  *   split: "train",
  * }));
+ * await Deno.remove(dir, { recursive: true });
  * if (summary.rows !== 3) throw new Error("expected the fixture's three rows");
  * ```
  */

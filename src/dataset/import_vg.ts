@@ -96,7 +96,8 @@ const imageIdLabel = (v: unknown) => {
  * ```ts
  * import { Effect } from "effect";
  * import { importVisualGenome } from "./import_vg.ts";
- * const out = `${await Deno.makeTempDir()}/vg`;
+ * const dir = await Deno.makeTempDir();
+ * const out = `${dir}/vg`;
  * const summary = await Effect.runPromise(importVisualGenome({
  *   sceneGraphs: "data/fixtures/visual_genome/scene_graphs.json",
  *   imageData: "data/fixtures/visual_genome/image_data.json",
@@ -104,6 +105,7 @@ const imageIdLabel = (v: unknown) => {
  *   seed: 1,
  *   perCategory: 2,
  * }));
+ * await Deno.remove(dir, { recursive: true });
  * if (summary.images !== 3) throw new Error("expected the fixture's three images");
  * ```
  */

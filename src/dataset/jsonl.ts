@@ -56,6 +56,7 @@ const describeIssue = (error: unknown): string =>
  * const rows = await Effect.runPromise(
  *   Stream.runCollect(readJsonl(path, Schema.Struct({ n: Schema.Number }))),
  * );
+ * await Deno.remove(path);
  * if (rows.length !== 2) throw new Error("expected two rows");
  * ```
  */
