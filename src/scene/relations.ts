@@ -40,15 +40,15 @@ export interface RelationMargins {
 
 /** The margins used for the data set. */
 export const DEFAULT_RELATION_MARGINS: RelationMargins = {
-  lateral: 0.3,
-  depth: 0.4,
+  lateral: 0.45,
+  depth: 0.5,
   vertical: 0.05,
   touching: 0.02,
   nextTo: 0.6,
   near: 1.3,
   far: 2.6,
   sizeRatio: 1.6,
-  cameraDistance: 0.4,
+  cameraDistance: 0.5,
   facingAngle: 25 * Math.PI / 180,
 };
 
