@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { Result } from "effect";
 import { parseGenerateArgs, TextStream } from "../../src/cli/generate.ts";
-import { microTokenizer } from "../nn/hf_fixture.ts";
+import { encode as encodePng } from "fast-png";
+import { microHf, microHfWeights, microTokenizer, writeHfCheckpoint } from "../nn/hf_fixture.ts";
+import { image } from "../nn/micro.ts";
 
 const parse = (...args: string[]) => parseGenerateArgs(args);
 const reason = (result: ReturnType<typeof parseGenerateArgs>) =>
@@ -58,4 +60,51 @@ Deno.test("TextStream holds back a character split across tokens until it is com
   assert.ok(pieces.every((piece) => !piece.includes("\uFFFD")));
   // "é" is two byte-level tokens here: the first yields nothing.
   assert.ok(pieces.includes(""));
+});
+
+const CLI = new URL("../../src/cli/generate.ts", import.meta.url).pathname;
+
+const runCli = async (...args: string[]) => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", CLI, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+};
+
+Deno.test({
+  name: "the generate command answers from a checkpoint folder and reports bad input by name",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    await writeHfCheckpoint(dir, microHf, microHfWeights(microHf, 2), {
+      dtype: "F16",
+      shards: 1,
+      names: "published",
+    });
+    const rgb = image(5);
+    await Deno.writeFile(
+      `${dir}/scene.png`,
+      encodePng({ width: rgb.width, height: rgb.height, data: rgb.data, channels: 3 }),
+    );
+    const dump = `${dir}/logits.safetensors`;
+    const ok = await runCli(
+      ...["--model", dir, "--image", `${dir}/scene.png`, "--prompt", "where is the cube"],
+      ...["--max-new-tokens", "5", "--temperature", "1", "--seed", "4", "--dump-logits", dump],
+    );
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.match(ok.stderr, /\[\d+ prompt tokens, \d generated/);
+    assert.ok((await Deno.stat(dump)).size > 0);
+
+    const badImage = await runCli("--model", dir, "--image", `${dir}/missing.png`, "--prompt", "q");
+    assert.equal(badImage.code, 1);
+    assert.match(badImage.stderr, /cannot read image .*missing\.png/);
+    const badFlag = await runCli("--model", dir, "--prompt", "q", "--top-p", "2");
+    assert.equal(badFlag.code, 1);
+    assert.match(badFlag.stderr, /topP/);
+    await Deno.remove(dir, { recursive: true });
+  },
 });
