@@ -8,7 +8,8 @@
  * causal and full masks. FLOPs: forward 4·B·H·T²·D (halved for causal: the fused kernel skips
  * fully masked tiles), backward 2.5× the forward. The composition and tfjs have no mask support
  * in their kernels, so they always do the full T×T work; they appear in the full-mask cases only.
- * Ours uses the model's [B, T, H, D] layout; the compositions use [B·H, T, D].
+ * Ours uses the model's [B, T, H, D] layout; the compositions use [B·H, T, D]. Decode rows time
+ * one generated token of 8 sequences (the tiny model's 4 query / 2 KV heads) against a KV cache.
  *
  * @module
  */
@@ -154,6 +155,31 @@ const timeComposition = async (ctx: BenchContext, c: AttentionCase, reps: number
   }
 };
 
+/** Decoding with a KV cache: the tiny model's GQA shape, `rollouts` sequences, one new token. */
+const DECODE = { rollouts: 8, queryHeads: 4, kvHeads: 2 } as const;
+
+/** Times one decode step (T = 1 against `keys` cached keys, causal) of our fused forward. */
+const timeDecode = async (ctx: BenchContext, keys: number, reps: number) => {
+  const { rollouts: b, queryHeads: hq, kvHeads: hkv } = DECODE;
+  const tensors = allocate(ctx.rt, [
+    [b, 1, hq, HEAD_DIM],
+    [b, keys, hkv, HEAD_DIM],
+    [b, keys, hkv, HEAD_DIM],
+    [b, 1, hq, HEAD_DIM],
+    [b, hq, 1],
+  ]);
+  const [q, k, v, o, lse] = tensors as [Tensor, Tensor, Tensor, Tensor, Tensor];
+  try {
+    return await timeGpu(
+      ctx.rt,
+      (rec) => attentionForward(rec, q, k, v, o, lse, { mask: { kind: "causal" } }),
+      { warmup: 1, reps },
+    );
+  } finally {
+    for (const t of tensors) t.buffer.destroy();
+  }
+};
+
 type Tf = typeof import("@tensorflow/tfjs-core");
 
 /** Median GPU kernel milliseconds of tfjs's matMul (scaled), softmax, matMul forward. */
@@ -275,6 +301,23 @@ export const section: BenchSection = {
           "matMul, softmax, matMul",
         );
       }
+    }
+
+    for (const keys of ctx.quick ? [1024] : [256, 1024]) {
+      const { rollouts: b, queryHeads: hq, kvHeads: hkv } = DECODE;
+      const name = `decode T=1 S=${keys} B=${b} Hq=${hq} Hkv=${hkv} D=${HEAD_DIM}`;
+      const { ms, timing } = await timeDecode(ctx, keys, reps);
+      const flops = 4 * b * hq * keys * HEAD_DIM;
+      rows.push({
+        section: SECTION,
+        case: name,
+        engine: OURS,
+        ms,
+        flops,
+        timing,
+        note: `fused; ${Math.round(b / (ms / 1000))} tokens/s (one new token per sequence)`,
+      });
+      ctx.log(`${name} [${OURS}] ${ms.toFixed(3)} ms ${gflops(flops, ms).toFixed(2)} GFLOP/s`);
     }
 
     const python = await findTorchPython();

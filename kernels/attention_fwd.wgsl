@@ -204,3 +204,134 @@ fn main(
     }
   }
 }
+
+// Decoding variant (entry point `decode`): all R ≥ T·G query rows of a KV head in one workgroup,
+// keys spread over the invocations (key j goes to invocation j mod WG). With a handful of query
+// rows the row-per-invocation split above would leave most invocations idle while each streams
+// every key; here every invocation does useful work on its share of the keys, keeping a running
+// max, sum and accumulator per row, and the WG partial softmax states of a row are merged at the
+// end through workgroup memory (tree reductions).
+
+var<workgroup> part_m: array<f32, WG>;
+var<workgroup> part_l: array<f32, WG>;
+var<workgroup> part_acc: array<vec4<f32>, WG * DV>; // [WG, DV]
+
+// Tree reduction of part_m (max) over the workgroup; every invocation gets the result.
+fn workgroup_max(lid: u32) -> f32 {
+  for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+    if (lid < stride) {
+      part_m[lid] = max(part_m[lid], part_m[lid + stride]);
+    }
+    workgroupBarrier();
+  }
+  let result = part_m[0];
+  workgroupBarrier();
+  return result;
+}
+
+@compute @workgroup_size(WG)
+fn decode(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
+) {
+  let b = wid.z;
+  let kvh = wid.y;
+  let rows = params.t_len * params.group;
+  let key_len = sequence_keys(b);
+
+  var q_rows: array<array<vec4<f32>, DV>, R>;
+  var acc: array<array<vec4<f32>, DV>, R>;
+  var m: array<f32, R>;
+  var l: array<f32, R>;
+  var limit: array<u32, R>;
+  var keys_end = 0u;
+  for (var i = 0u; i < R; i++) {
+    let clamped = min(i, rows - 1u);
+    let t = clamped / params.group;
+    let base = q_index(b, t, kvh * params.group + clamped % params.group);
+    limit[i] = select(0u, key_limit(t, key_len), i < rows);
+    keys_end = max(keys_end, limit[i]);
+    for (var c = 0u; c < DV; c++) {
+      var value = vec4<f32>(0.0);
+      if (i < rows && c < params.dv) {
+        value = q[base + c] * params.scale_log2;
+      }
+      q_rows[i][c] = value;
+      acc[i][c] = vec4<f32>(0.0);
+    }
+    m[i] = NEG_BIG;
+    l[i] = 0.0;
+  }
+
+  for (var j = lid; j < keys_end; j += WG) {
+    let kv_base = kv_index(b, j, kvh);
+    var d = array<vec4<f32>, R>();
+    for (var c = 0u; c < DV; c++) {
+      var kc = vec4<f32>(0.0);
+      if (c < params.dv) {
+        kc = k[kv_base + c];
+      }
+      for (var i = 0u; i < R; i++) {
+        d[i] = fma(q_rows[i][c], kc, d[i]);
+      }
+    }
+    var alpha: array<f32, R>;
+    var p: array<f32, R>;
+    for (var i = 0u; i < R; i++) {
+      let visible = j < limit[i];
+      let score = select(NEG_BIG, dot(d[i], vec4<f32>(1.0)), visible);
+      let m_new = max(m[i], score);
+      alpha[i] = exp2(m[i] - m_new);
+      p[i] = select(0.0, exp2(score - m_new), visible);
+      l[i] = l[i] * alpha[i] + p[i];
+      m[i] = m_new;
+    }
+    for (var c = 0u; c < DV; c++) {
+      var vc = vec4<f32>(0.0);
+      if (c < params.dv) {
+        vc = v[kv_base + c];
+      }
+      for (var i = 0u; i < R; i++) {
+        acc[i][c] = fma(vec4<f32>(p[i]), vc, acc[i][c] * alpha[i]);
+      }
+    }
+  }
+
+  // Merge the partial states of each row: M = max m, L = Σ l·2^(m-M), O = Σ acc·2^(m-M) / L.
+  for (var i = 0u; i < R; i++) {
+    part_m[lid] = m[i];
+    workgroupBarrier();
+    let row_max = workgroup_max(lid);
+    let weight = exp2(m[i] - row_max);
+    part_l[lid] = l[i] * weight;
+    for (var c = 0u; c < DV; c++) {
+      part_acc[lid * DV + c] = acc[i][c] * weight;
+    }
+    workgroupBarrier();
+    for (var stride = WG / 2u; stride > 0u; stride /= 2u) {
+      if (lid < stride) {
+        part_l[lid] += part_l[lid + stride];
+        for (var c = 0u; c < DV; c++) {
+          part_acc[lid * DV + c] += part_acc[(lid + stride) * DV + c];
+        }
+      }
+      workgroupBarrier();
+    }
+    let row_sum = part_l[0];
+    if (i < rows) {
+      let t = i / params.group;
+      let h = kvh * params.group + i % params.group;
+      let base = q_index(b, t, h);
+      let inv_l = select(0.0, 1.0 / row_sum, row_sum > 0.0);
+      for (var c = lid; c < params.dv; c += WG) {
+        o[base + c] = part_acc[c] * inv_l;
+      }
+      if (lid == 0u) {
+        let lse_index = (b * params.hq + h) * params.t_len + t;
+        lse[lse_index] = select(bitcast<f32>(0xff800000u), (row_max + log2(row_sum)) * LN2,
+          row_sum > 0.0);
+      }
+    }
+    workgroupBarrier();
+  }
+}

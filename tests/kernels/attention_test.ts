@@ -73,6 +73,7 @@ interface Case {
   readonly capacity?: number;
   readonly workgroupSize?: number;
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
+  readonly splitKeys?: boolean;
 }
 
 /** Random Q, K, V for a case (keys past a sequence's key length are NaN: they must not be read). */
@@ -100,6 +101,7 @@ const optionsFor = (rt: GpuRuntime, c: Case): AttentionOptions => ({
   ...(c.dims.scale !== undefined ? { scale: c.dims.scale } : {}),
   ...(c.workgroupSize !== undefined ? { workgroupSize: c.workgroupSize } : {}),
   ...(c.rowsPerInvocation !== undefined ? { rowsPerInvocation: c.rowsPerInvocation } : {}),
+  ...(c.splitKeys !== undefined ? { splitKeys: c.splitKeys } : {}),
 });
 
 /** Runs the GPU forward on a case; returns O in "bshd" order and L. */
@@ -252,6 +254,7 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
     name: "decode: one query against 50 cached keys, GQA 2",
     dims: dims({ mask: { kind: "causal" }, queries: 1, keys: 50, queryHeads: 4, kvHeads: 2 }),
     capacity: 64,
+    workgroupSize: 32,
   },
   {
     name: "bhsd layout, causal, GQA 2",
@@ -298,9 +301,14 @@ gpuTest("attentionForward matches the float64 reference for every mask and layou
   for (const c of FORWARD_CASES) {
     const inputs = inputsFor(c.dims, seed++);
     const ref = attentionForwardRef(inputs.q, inputs.k, inputs.v, c.dims);
-    const gpu = await gpuForward(rt, c, inputs);
-    assertAllClose(gpu.o, ref.o, { ...FORWARD_TOL, label: `${c.name}: O` });
-    assertLseClose(gpu.lse, ref.lse, `${c.name}: L`);
+    // Few query rows per KV head: both the key-split (decode) and the row-split kernels.
+    const rows = c.dims.queries * c.dims.queryHeads / c.dims.kvHeads;
+    for (const splitKeys of rows <= 8 ? [true, false] : [false]) {
+      const gpu = await gpuForward(rt, { ...c, splitKeys }, inputs);
+      const label = `${c.name}${splitKeys ? " (split keys)" : ""}`;
+      assertAllClose(gpu.o, ref.o, { ...FORWARD_TOL, label: `${label}: O` });
+      assertLseClose(gpu.lse, ref.lse, `${label}: L`);
+    }
   }
 });
 
@@ -310,11 +318,13 @@ gpuTest("attentionForward gives zeros and L = -inf to queries with no visible ke
     dims: dims({ mask: { kind: "full" }, batch: 2, queries: 3, keys: 5, keyLengths: [0, 5] }),
   };
   const inputs = inputsFor(c.dims, 7);
-  const gpu = await gpuForward(rt, c, inputs);
   const ref = attentionForwardRef(inputs.q, inputs.k, inputs.v, c.dims);
-  assert.deepEqual([...gpu.o.subarray(0, 3 * 16)], new Array(3 * 16).fill(0));
-  assert.deepEqual([...gpu.lse.subarray(0, 3)], [-Infinity, -Infinity, -Infinity]);
-  assertAllClose(gpu.o.subarray(48), ref.o.subarray(48), { ...FORWARD_TOL, label: "b=1 O" });
+  for (const splitKeys of [true, false]) {
+    const gpu = await gpuForward(rt, { ...c, splitKeys }, inputs);
+    assert.deepEqual([...gpu.o.subarray(0, 3 * 16)], new Array(3 * 16).fill(0));
+    assert.deepEqual([...gpu.lse.subarray(0, 3)], [-Infinity, -Infinity, -Infinity]);
+    assertAllClose(gpu.o.subarray(48), ref.o.subarray(48), { ...FORWARD_TOL, label: "b=1 O" });
+  }
 });
 
 gpuTest("attentionForward rejects inconsistent shapes before recording", (rt) => {

@@ -49,9 +49,17 @@ export interface AttentionOptions {
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
    * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
    * per-invocation state, and lavapipe's compile time, grow with rows × D), 1 when there are at
-   * most 16 query rows per KV head (decoding); 1 also suits GPUs short of registers.
+   * most 16 query rows per KV head; 1 also suits GPUs short of registers. (Not used by the
+   * `splitKeys` path.)
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
+  /**
+   * Forward only: spread the keys over the invocations of one workgroup per KV head instead of the
+   * query rows (the `decode` entry point). Needs T·Hq/Hkv ≤ 8; default on exactly then (decoding,
+   * where a row split would leave most invocations idle: 8× faster at S = 1024 on lavapipe).
+   * `workgroupSize` then is the number of key streams (default 8; a power of two ≤ 4096 / D).
+   */
+  readonly splitKeys?: boolean;
 }
 
 /** Sizes of one attention call, read from the tensors. */
@@ -66,6 +74,9 @@ export interface AttentionDims {
 }
 
 const HEAD_DIM_VARIANTS = [32, 64, 96, 128] as const;
+
+/** Most query rows per KV head (T · Hq/Hkv) the key-split decode path takes. */
+const DECODE_MAX_ROWS = 8;
 
 /** Reads [B, T, H, D] or [B, H, T, D] as {batch, seq, heads, dim}. */
 const axes = (t: Tensor, layout: AttentionLayout) => {
@@ -183,7 +194,7 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
 };
 
 const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number => {
-  // Decoding (a few query rows per KV head): one row each, so no invocation computes idle rows.
+  // Few query rows per KV head: one row each, so no invocation computes idle rows.
   const queryRows = dims.queries * (dims.queryHeads / dims.kvHeads);
   return options.rowsPerInvocation ?? (queryRows <= 16 ? 1 : dims.headDim <= 64 ? 4 : 2);
 };
@@ -253,6 +264,35 @@ export const attentionForward = (
   const bindings = [q, k, v, o, lse, ...(options.keyLengths ? [options.keyLengths] : [])];
   checkBindings(rec, op, bindings);
   const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  const splitKeys = options.splitKeys ?? rows <= DECODE_MAX_ROWS;
+  if (splitKeys && rows > DECODE_MAX_ROWS) {
+    throw new ShapeMismatch({
+      op,
+      detail: `splitKeys needs at most ${DECODE_MAX_ROWS} query rows per KV head, got ${rows}`,
+    });
+  }
+  if (splitKeys) {
+    // Rows: the smallest count ≥ T·G. The merge buffer [WG, D] stays within 16 KiB.
+    const perWorkgroup = [1, 2, 4, 8].find((r) => r >= rows)!;
+    const capacity = HEAD_DIM_VARIANTS.find((c) => c >= dims.headDim)!;
+    // 8 invocations measured best on lavapipe (S = 1024: 4–5 ms against 8 ms with 64); GPUs
+    // want more, up to 4096 / D.
+    const wg = options.workgroupSize ?? 8;
+    if (!Number.isInteger(Math.log2(wg)) || wg * capacity * 4 > 16384) {
+      throw new RangeError(
+        `attention: decode workgroupSize ${wg} must be a power of two with ` +
+          `workgroupSize · D ≤ 4096`,
+      );
+    }
+    const pipeline = rec.runtime.pipelines.get({
+      kernel: "attention_fwd.wgsl",
+      entryPoint: "decode",
+      defines: { ...attentionDefines(dims, options), [`ROWS_${perWorkgroup}`]: true },
+      constants: { WG: wg },
+    });
+    rec.dispatch(pipeline, bindings, [1, dims.kvHeads, dims.batch], attentionParams(dims, options));
+    return;
+  }
   const perInvocation = rowsPerInvocation(dims, options);
   const wg = workgroupSize(options, rows, perInvocation);
   const pipeline = rec.runtime.pipelines.get({
