@@ -17,7 +17,6 @@ import { encode as encodePng } from "fast-png";
 import { Arena } from "../src/gpu/buffer_pool.ts";
 import { crossEntropyBackward, crossEntropyForward } from "../src/gpu/ops/cross_entropy.ts";
 import type { CommandRecorder } from "../src/gpu/recorder.ts";
-import type { GpuRuntime } from "../src/gpu/runtime.ts";
 import { predictRecords } from "../src/eval/model_predictor.ts";
 import type { EvalRecord } from "../src/eval/record.ts";
 import { packBatch, type SequenceSample } from "../src/nn/batch.ts";
@@ -238,7 +237,7 @@ export const section: BenchSection = {
   name: SECTION,
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const shapes = benchShapes(ctx.quick);
-    const rt: GpuRuntime = ctx.rt;
+    const rt = ctx.rt;
     const config = PRESET.config;
     const vlm = new Vlm(rt, config, initialWeights(config, 1));
     const arena = new Arena(rt.pool);
