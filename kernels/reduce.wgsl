@@ -5,7 +5,7 @@
 //   combine_sum:    dst[0] = Σ src[0..n)                        one workgroup
 //   clip_stats:     s = scale² · Σ src[0..n) (partial sums of squares of the unscaled gradients),
 //                   norm = √s, dst[0..3) = (s, norm, min(1, max_norm / (norm + 1e-6)))   one workgroup
-// Workgroup w of a partial pass reads elements w·256 + lid, then strides by groups·256.
+// Workgroup w of a partial pass reduces its own contiguous share of src (see `share`).
 
 const WG: u32 = 256u;
 
@@ -53,10 +53,19 @@ fn sum_rows(
   if (lid.x == 0u) { dst[row] = total; }
 }
 
+// The contiguous range of src that workgroup w of a partial pass reduces: ⌈n / groups⌉ rounded
+// up to whole rows of WG elements. Contiguous ranges keep a CPU adapter's caches warm (one thread
+// runs the workgroup's invocations one SIMD batch after another); on GPUs they stay coalesced.
+fn share(w: u32) -> vec2<u32> {
+  let per = ((p.n + p.groups - 1u) / p.groups + WG - 1u) / WG * WG;
+  return vec2<u32>(w * per, min((w + 1u) * per, p.n));
+}
+
 @compute @workgroup_size(WG)
 fn partial_sum(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let range = share(wid.x);
   var acc = 0.0;
-  for (var i = wid.x * WG + lid.x; i < p.n; i += p.groups * WG) {
+  for (var i = range.x + lid.x; i < range.y; i += WG) {
     acc += src[i];
   }
   let total = workgroup_sum(lid.x, acc);
@@ -65,8 +74,9 @@ fn partial_sum(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_
 
 @compute @workgroup_size(WG)
 fn partial_sumsq(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>) {
+  let range = share(wid.x);
   var acc = 0.0;
-  for (var i = wid.x * WG + lid.x; i < p.n; i += p.groups * WG) {
+  for (var i = range.x + lid.x; i < range.y; i += WG) {
     let v = src[i];
     acc = fma(v, v, acc);
   }

@@ -4,8 +4,8 @@
  * computed on the GPU, so that AdamW can read it without a readback.
  *
  * Whole-tensor reductions run in two passes: every tensor (or binding-sized chunk of one) gets a
- * few workgroups that each write one partial sum into a scratch tensor, then one workgroup sums
- * the partials. The work assignment is fixed, so results are bit-for-bit deterministic.
+ * few workgroups that each reduce a contiguous share and write one partial sum into a scratch
+ * tensor, then one workgroup sums the partials. The work assignment is fixed, so results are bit-for-bit deterministic.
  *
  * @module
  */
@@ -18,14 +18,14 @@ import { isCpuAdapter } from "./matmul.ts";
 import { assertDisjoint } from "./disjoint.ts";
 
 const KERNEL = "reduce.wgsl";
-/** Elements one partial workgroup covers before another is added (256 invocations × 16). */
-const ELEMENTS_PER_GROUP = 4096;
 /**
- * Cap on partial workgroups per tensor chunk; beyond it each invocation strides further. On CPU
- * adapters each workgroup's barriers are coroutine switches of one thread, so a few long
- * workgroups are much faster than hundreds of short ones.
+ * Elements one partial workgroup reduces before another is added: 4096 on GPUs (16 per
+ * invocation); 65536 (256 KiB, cache-sized) on CPU adapters, where a workgroup's barriers are
+ * coroutine switches of one thread and few long workgroups beat many short ones.
  */
-const maxGroups = (rt: GpuRuntime): number => isCpuAdapter(rt.device) ? 8 : 1024;
+const elementsPerGroup = (rt: GpuRuntime): number => isCpuAdapter(rt.device) ? 65536 : 4096;
+/** Cap on partial workgroups per tensor chunk; beyond it each workgroup's share grows. */
+const MAX_GROUPS = 1024;
 
 /** Indices of the values `gradClipStats` writes. */
 export const CLIP_STATS = { sumOfSquares: 0, norm: 1, clipScale: 2 } as const;
@@ -60,7 +60,7 @@ const planPartials = (
     for (let start = 0; start < n; start += chunk) {
       const length = Math.min(chunk, n - start);
       const view = n <= chunk ? t : { ...t, shape: [length], offset: t.offset + start * 4 };
-      const groups = Math.min(maxGroups(rt), Math.ceil(length / ELEMENTS_PER_GROUP));
+      const groups = Math.min(MAX_GROUPS, Math.ceil(length / elementsPerGroup(rt)));
       passes.push({ view, n: length, offset, groups });
       offset += groups;
     }
