@@ -12,7 +12,8 @@
  * deno task eval --list
  * ```
  *
- * `--model [NAME=]DIR` decodes a checkpoint greedily on every record (the paper's protocol; the
+ * `--model [NAME=]DIR` (repeatable, to compare checkpoints side by side) decodes a checkpoint
+ * greedily on every record (the paper's protocol; the
  * paper's evaluation prompt unless `--prompt compact|paper` names the prompt the checkpoint was
  * trained with), writes its outputs to `<out>/<NAME>.predictions.jsonl` (the predictions format,
  * so they can be re-scored or compared later) and scores them beside any `--predictions`.
@@ -72,7 +73,8 @@ const USAGE = `usage: deno task eval --benchmark NAME --data PATH --predictions 
   --benchmark       one of ${BENCHMARK_LOADERS.map((l) => l.name).join(", ")}
   --data            a downloaded copy of the benchmark: its folder, or one of its files
   --predictions     JSONL lines {"id", "prediction", "benchmark"?}; repeat to compare systems
-  --model           a checkpoint folder to decode greedily on the records (name: "model")
+  --model           a checkpoint folder to decode greedily on the records (name: "model");
+                    repeat to compare checkpoints
   --prompt          eval (the paper's evaluation prompt, default) or the training prompt
                     the checkpoint learned: compact or paper
   --batch-size      prompts per generation call, one image size per batch (default 8)
@@ -192,7 +194,7 @@ export const runEval = Effect.fn("runEval")(function* (
           benchmark: { type: "string" },
           data: { type: "string" },
           predictions: { type: "string", multiple: true },
-          model: { type: "string" },
+          model: { type: "string", multiple: true },
           prompt: { type: "string" },
           "batch-size": { type: "string" },
           "max-new-tokens": { type: "string" },
@@ -239,15 +241,18 @@ export const runEval = Effect.fn("runEval")(function* (
       reason: `--prompt must be one of ${EVAL_PROMPT_STYLES.join(", ")}`,
     });
   }
-  const model: ModelRunOptions | undefined = parsed.model === undefined ? undefined : {
-    ...parseModelSpec(parsed.model),
+  const generation = {
     promptStyle: promptStyle as EvalPromptStyle,
     batchSize: yield* positiveInt("batch-size", parsed["batch-size"], 8),
     maxNewTokens: yield* positiveInt("max-new-tokens", parsed["max-new-tokens"], 512),
     seed: yield* positiveInt("seed", parsed.seed, 42),
   };
+  const models: ReadonlyArray<ModelRunOptions> = (parsed.model ?? []).map((spec) => ({
+    ...parseModelSpec(spec),
+    ...generation,
+  }));
   const limit = yield* positiveInt("limit", parsed.limit, Number.POSITIVE_INFINITY);
-  const names = [...(model === undefined ? [] : [model.name]), ...systems.map((s) => s.name)];
+  const names = [...models.map((m) => m.name), ...systems.map((s) => s.name)];
   const duplicate = names.find((n, i) => names.indexOf(n) !== i);
   if (duplicate !== undefined) {
     return yield* new EvalUsageError({ reason: `two systems are named ${duplicate}` });
@@ -269,8 +274,8 @@ export const runEval = Effect.fn("runEval")(function* (
   for (const system of systems) {
     external.push([system.name, yield* readPredictions(system.file, records)]);
   }
-  let modelBlock: ReturnType<typeof modelSummary> | undefined;
-  if (model !== undefined) {
+  const modelBlocks: Array<ReturnType<typeof modelSummary>> = [];
+  for (const model of models) {
     const run = yield* decodeWithModel(model, records, progress);
     const outputs = run.predictions.outputs;
     files.push([
@@ -280,30 +285,38 @@ export const runEval = Effect.fn("runEval")(function* (
       ).join("\n") + "\n",
     ]);
     score(model.name, outputs);
-    modelBlock = modelSummary(model, records.length, run);
+    modelBlocks.push(modelSummary(model, records.length, run));
   }
   for (const [name, outputs] of external) score(name, outputs);
   const summary = results.map((r) => `## ${r.name}\n\n${formatAccuracyTable(r.cells)}`).join("\n") +
     (results.length > 1 ? `\n## side by side\n\n${formatComparisonTable(results)}` : "");
-  const modelLine = modelBlock === undefined ? "" : `${modelBlock.name}: decoded ` +
-    `${modelBlock.decoded}/${modelBlock.records} records in ${modelBlock.seconds.toFixed(1)} s ` +
-    `(${modelBlock.recordsPerSecond.toFixed(2)} records/s, ` +
-    `${modelBlock.generatedTokensPerSecond.toFixed(1)} generated tokens/s)` +
-    (modelBlock.failures.length === 0 ? "" : `; ${modelBlock.failures.length} could not run ` +
-      `(scored as missing; reasons in summary.json), first: ${firstFailure(modelBlock.failures)}`) +
-    "\n\n";
+  const modelLines = modelBlocks.map((m) =>
+    `${m.name}: decoded ${m.decoded}/${m.records} records in ${m.seconds.toFixed(1)} s ` +
+    `(${m.recordsPerSecond.toFixed(2)} records/s, ` +
+    `${m.generatedTokensPerSecond.toFixed(1)} generated tokens/s)` +
+    (m.failures.length === 0 ? "" : `; ${m.failures.length} could not run ` +
+      `(scored as missing; reasons in summary.json), first: ${firstFailure(m.failures)}`) +
+    "\n"
+  ).join("") + (modelBlocks.length > 0 ? "\n" : "");
   yield* makeDirectory(out);
-  for (const [file, text] of files) yield* writeFileAtomic(file, text);
-  yield* writeFileAtomic(`${out}/summary.md`, modelLine + summary);
+  for (const [file, text] of files) {
+    yield* writeFileAtomic(file, text);
+  }
+  yield* writeFileAtomic(`${out}/summary.md`, modelLines + summary);
   yield* writeFileAtomic(
     `${out}/summary.json`,
     JSON.stringify(
-      { benchmark, data, ...(modelBlock ? { model: modelBlock } : {}), systems: results },
+      {
+        benchmark,
+        data,
+        ...(modelBlocks.length > 0 ? { models: modelBlocks } : {}),
+        systems: results,
+      },
       null,
       2,
     ) + "\n",
   );
-  return `${records.length} records of ${benchmark} from ${data}\n\n${modelLine}${summary}` +
+  return `${records.length} records of ${benchmark} from ${data}\n\n${modelLines}${summary}` +
     `wrote ${out}\n`;
 });
 

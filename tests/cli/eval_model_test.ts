@@ -11,14 +11,14 @@ import { seededRandom } from "../gpu/harness.ts";
 const ROOT = new URL("../../", import.meta.url).pathname;
 
 /** A tiny-preset checkpoint with seeded initial weights, written to `dir`. */
-const tinyCheckpoint = async (dir: string): Promise<void> => {
+const tinyCheckpoint = async (dir: string, seed = 3): Promise<void> => {
   const preset = PRESETS.tiny;
   const tokenizer = await Effect.runPromise(
     loadTokenizer(`${ROOT}data/tokenizer/tiny/tokenizer.json`),
   );
   await Effect.runPromise(saveCheckpoint(dir, {
     config: preset.config,
-    weights: initialWeights(preset.config, 3),
+    weights: initialWeights(preset.config, seed),
     generation: preset.generation,
     preprocessor: preset.preprocessor,
     tokenizer,
@@ -58,19 +58,21 @@ const recordsFolder = async (dir: string): Promise<void> => {
 };
 
 Deno.test({
-  name: "eval --model decodes a checkpoint, writes predictions that re-score to the same " +
-    "table, and lists the records it could not run",
+  name: "eval --model decodes checkpoints side by side, writes predictions that re-score to " +
+    "the same table, and lists the records it could not run",
   sanitizeOps: false,
   sanitizeResources: false,
   fn: async () => {
     const root = await Deno.makeTempDir();
     await tinyCheckpoint(`${root}/ckpt`);
+    await tinyCheckpoint(`${root}/other`, 4);
     await recordsFolder(`${root}/data`);
     const progress: Array<string> = [];
     const printed = await Effect.runPromise(runEval([
       "--benchmark=stvqa",
       `--data=${root}/data`,
       `--model=tiny=${root}/ckpt`,
+      `--model=other=${root}/other`,
       "--prompt=compact",
       "--batch-size=2",
       "--max-new-tokens=6",
@@ -83,17 +85,22 @@ Deno.test({
       /1 could not run \(scored as missing; reasons in summary\.json\), first: stvqa\/img3:4: image of 4×3 px/,
     );
     assert.match(printed, /\| stvqa \| all \| 4 \| [\d.]+ \| [\d.]+ \| \d \| 1 \|/);
-    assert.equal(progress.at(-1), "tiny: 4/4 records");
+    assert.match(printed, /other: decoded 3\/4 records/);
+    assert.match(printed, /## side by side\n\n\| benchmark \| category \| n \| tiny \| other \|/);
+    assert.ok(progress.includes("tiny: 4/4 records"));
+    assert.equal(progress.at(-1), "other: 4/4 records");
 
     const predictions = (await Deno.readTextFile(`${root}/out/tiny.predictions.jsonl`)).trim()
       .split("\n").map((l) => JSON.parse(l));
     assert.deepEqual(predictions.map((p) => p.id), ["img0:1", "img1:2", "img2:3"]);
     for (const p of predictions) assert.equal(typeof p.prediction, "string");
     const summary = JSON.parse(await Deno.readTextFile(`${root}/out/summary.json`));
-    assert.equal(summary.model.prompt, "compact");
-    assert.equal(summary.model.decoded, 3);
-    assert.deepEqual(summary.model.failures.map((f: { id: string }) => f.id), ["img3:4"]);
-    assert.ok(summary.model.generatedTokens > 0 && summary.model.generatedTokens <= 3 * 6);
+    const [tiny, other] = summary.models;
+    assert.deepEqual([tiny.name, tiny.checkpoint, other.name], ["tiny", `${root}/ckpt`, "other"]);
+    assert.equal(tiny.prompt, "compact");
+    assert.equal(tiny.decoded, 3);
+    assert.deepEqual(tiny.failures.map((f: { id: string }) => f.id), ["img3:4"]);
+    assert.ok(tiny.generatedTokens > 0 && tiny.generatedTokens <= 3 * 6);
 
     // The predictions file is an ordinary predictions file: scoring it again gives the same rows.
     await Effect.runPromise(runEval([
