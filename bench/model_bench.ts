@@ -335,7 +335,8 @@ export const section: BenchSection = {
           vlm,
           tokenizer,
           processor: processorSettings(PRESET.preprocessor),
-          generation: PRESET.generation,
+          // No stop tokens: every record decodes exactly evalNewTokens (fixed work per run).
+          generation: { eos_token_id: [], pad_token_id: PRESET.generation.pad_token_id },
         },
         records,
         { promptStyle: "eval", batchSize: 8, maxNewTokens: shapes.evalNewTokens, seed: 1 },
