@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { Effect, Exit, Scope } from "effect";
+import { Effect, Scope } from "effect";
 import { makeGpu } from "../../src/gpu/gpu.ts";
 import { CommandRecorder } from "../../src/gpu/recorder.ts";
 import { GpuRuntime } from "../../src/gpu/runtime.ts";
@@ -15,9 +15,9 @@ let shared: Promise<GpuRuntime> | undefined;
 /** The runtime shared by all tests of this process (the device lives until the process ends). */
 export const sharedRuntime = (): Promise<GpuRuntime> => {
   shared ??= (async () => {
-    const scope = Scope.makeUnsafe();
-    const gpu = await Effect.runPromise(Scope.provide(makeGpu, scope));
-    globalThis.addEventListener("unload", () => Effect.runSync(Scope.close(scope, Exit.void)));
+    // The device lives until the process exits; destroying it during unload has crashed
+    // lavapipe's teardown ("double free") after every test had passed.
+    const gpu = await Effect.runPromise(Scope.provide(makeGpu, Scope.makeUnsafe()));
     return new GpuRuntime(gpu);
   })();
   return shared;
