@@ -18,14 +18,28 @@ export interface LinearWeights {
   readonly bias?: { readonly value: Tensor; readonly grad: Tensor };
 }
 
-/** The layer `prefix` (`prefix.weight`, and `prefix.bias` when `bias`). */
+/**
+ * The layer `prefix` (`prefix.weight`, and `prefix.bias` when `bias`). Gradients are read only
+ * when a backward uses them, so a forward never allocates them (see `Parameters`).
+ */
 export const linearWeights = (params: Parameters, prefix: string, bias: boolean): LinearWeights => {
   const w = params.get(`${prefix}.weight`);
   const b = bias ? params.get(`${prefix}.bias`) : undefined;
   return {
     weight: w.value,
-    weightGrad: w.grad,
-    ...(b ? { bias: { value: b.value, grad: b.grad } } : {}),
+    get weightGrad() {
+      return w.grad;
+    },
+    ...(b
+      ? {
+        bias: {
+          value: b.value,
+          get grad() {
+            return b.grad;
+          },
+        },
+      }
+      : {}),
   };
 };
 
@@ -35,18 +49,25 @@ export const sliceOutputs = (
   layer: LinearWeights,
   start: number,
   count: number,
-): LinearWeights => ({
-  weight: rowSlice(rt, layer.weight, start, count),
-  weightGrad: rowSlice(rt, layer.weightGrad, start, count),
-  ...(layer.bias
-    ? {
-      bias: {
-        value: rowSlice(rt, layer.bias.value, start, count),
-        grad: rowSlice(rt, layer.bias.grad, start, count),
-      },
-    }
-    : {}),
-});
+): LinearWeights => {
+  const bias = layer.bias;
+  return {
+    weight: rowSlice(rt, layer.weight, start, count),
+    get weightGrad() {
+      return rowSlice(rt, layer.weightGrad, start, count);
+    },
+    ...(bias
+      ? {
+        bias: {
+          value: rowSlice(rt, bias.value, start, count),
+          get grad() {
+            return rowSlice(rt, bias.grad, start, count);
+          },
+        },
+      }
+      : {}),
+  };
+};
 
 /** Records y [rows, out] = x [rows, in] · Wᵀ (+ b). */
 export const linearForward = (

@@ -1,6 +1,8 @@
 /**
  * The model's parameters on the GPU: one tensor per Hugging Face name, each with a gradient tensor
- * of the same shape. Upload from and download to host maps of Float32Arrays (checkpoints).
+ * of the same shape, allocated on first use so that inference (generation) holds only the
+ * weights (a 3B model's f32 gradients would be another 15 GB). Upload from and download to host
+ * maps of Float32Arrays (checkpoints).
  *
  * @module
  */
@@ -35,10 +37,14 @@ export class Parameters {
       if (host.length !== numel(shape)) {
         throw new Error(`Parameters: ${name} has ${host.length} values for shape [${shape}]`);
       }
+      let grad: Tensor | undefined;
       this.#byName.set(name, {
         name,
         value: rt.createTensor(shape, "f32", host),
-        grad: rt.createTensor(shape, "f32"),
+        // New buffers are zero-filled, as a gradient before its first step must be.
+        get grad() {
+          return grad ??= rt.createTensor(shape, "f32");
+        },
       });
     }
     for (const name of values.keys()) {

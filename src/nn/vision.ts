@@ -170,7 +170,12 @@ const patchEmbed = (params: Parameters, config: Qwen25VLConfig): LinearWeights =
   const w = params.get("visual.patch_embed.proj.weight");
   const D = config.vision_config.hidden_size;
   const patchDim = w.value.shape.slice(1).reduce((a, b) => a * b, 1);
-  return { weight: reshape(w.value, [D, patchDim]), weightGrad: reshape(w.grad, [D, patchDim]) };
+  return {
+    weight: reshape(w.value, [D, patchDim]),
+    get weightGrad() {
+      return reshape(w.grad, [D, patchDim]);
+    },
+  };
 };
 
 /** Records the tower and merger on patches [R, C·t·p²]; returns features [R / 4, out_hidden]. */
