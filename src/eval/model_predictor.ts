@@ -193,6 +193,18 @@ export const preparePrompt = (
   });
 
 /**
+ * A record planned into a batch: its prompt length and image grid, without the pixels. Pixels are
+ * made again for the batch being decoded, so a benchmark of thousands of large images does not
+ * hold every processed image in memory at once.
+ */
+export interface PlannedPrompt {
+  readonly record: EvalRecord;
+  readonly promptTokens: number;
+  /** The processed image's (t, h, w) patch grid; absent for a text-only record. */
+  readonly grid?: readonly [number, number, number];
+}
+
+/**
  * Splits prompts into generation batches: one image grid per batch (text-only prompts together),
  * at most `batchSize` each, groups in first-seen order. Within a group prompts are ordered by
  * length (ties in input order), so a batch pads its prompts to similar lengths.
@@ -201,28 +213,28 @@ export const preparePrompt = (
  * ```ts
  * import assert from "node:assert/strict";
  * import { gridBatches } from "./model_predictor.ts";
- * const p = (id: string, length: number, h?: number) => ({
+ * const p = (id: string, promptTokens: number, h?: number) => ({
  *   record: { id, benchmark: "b", category: "c", question: "q", choices: [], answer: "", images: [] },
- *   tokens: new Array<number>(length).fill(0),
- *   ...(h === undefined ? {} : { image: { grid: [1, h, 6] as const, pixelValues: new Float32Array(), imageTokens: 0, resized: { width: 0, height: 0 } } }),
+ *   promptTokens,
+ *   ...(h === undefined ? {} : { grid: [1, h, 6] as const }),
  * });
  * const batches = gridBatches([p("a", 9, 6), p("b", 5, 8), p("c", 7, 6), p("d", 5), p("e", 8, 6)], 2);
  * assert.deepEqual(batches.map((b) => b.map((x) => x.record.id)), [["c", "e"], ["a"], ["b"], ["d"]]);
  * ```
  */
 export const gridBatches = (
-  prompts: ReadonlyArray<PreparedPrompt>,
+  prompts: ReadonlyArray<PlannedPrompt>,
   batchSize: number,
-): ReadonlyArray<ReadonlyArray<PreparedPrompt>> => {
-  const groups = new Map<string, Array<PreparedPrompt>>();
+): ReadonlyArray<ReadonlyArray<PlannedPrompt>> => {
+  const groups = new Map<string, Array<PlannedPrompt>>();
   for (const p of prompts) {
-    const key = p.image === undefined ? "text" : p.image.grid.join("x");
+    const key = p.grid === undefined ? "text" : p.grid.join("x");
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [p]);
     else group.push(p);
   }
   return [...groups.values()].flatMap((unsorted) => {
-    const group = unsorted.toSorted((a, b) => a.tokens.length - b.tokens.length);
+    const group = unsorted.toSorted((a, b) => a.promptTokens - b.promptTokens);
     return Array.from(
       { length: Math.ceil(group.length / batchSize) },
       (_, i) => group.slice(i * batchSize, (i + 1) * batchSize),
@@ -256,7 +268,7 @@ export const predictRecords = (
 ): Effect.Effect<ModelPredictions> =>
   Effect.gen(function* () {
     const failures: Array<PredictionFailed> = [];
-    const ready: Array<PreparedPrompt> = [];
+    const planned: Array<PlannedPrompt> = [];
     const contextLength = model.vlm.config.max_position_embeddings;
     for (const record of records) {
       const prepared = yield* Effect.result(preparePrompt(model, record, options.promptStyle));
@@ -272,12 +284,31 @@ export const predictRecords = (
             }).message,
           ),
         );
-      } else ready.push(prepared.success);
+      } else {
+        const grid = prepared.success.image?.grid;
+        planned.push({
+          record,
+          promptTokens: prepared.success.tokens.length,
+          ...(grid === undefined ? {} : { grid }),
+        });
+      }
     }
     const outputs = new Map<string, string>();
     let generatedTokens = 0;
     let done = failures.length;
-    for (const batch of gridBatches(ready, options.batchSize)) {
+    for (const plannedBatch of gridBatches(planned, options.batchSize)) {
+      done += plannedBatch.length;
+      // The same records prepared again (deterministic), now with their pixels.
+      const batch: Array<PreparedPrompt> = [];
+      for (const p of plannedBatch) {
+        const prepared = yield* Effect.result(preparePrompt(model, p.record, options.promptStyle));
+        if (prepared._tag === "Failure") failures.push(prepared.failure);
+        else batch.push(prepared.success);
+      }
+      if (batch.length === 0) {
+        onProgress(done, records.length);
+        continue;
+      }
       const generated = yield* Effect.result(Effect.tryPromise({
         try: () =>
           generate(
@@ -309,7 +340,6 @@ export const predictRecords = (
           );
         });
       }
-      done += batch.length;
       onProgress(done, records.length);
     }
     return { outputs, failures, generatedTokens };

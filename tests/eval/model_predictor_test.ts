@@ -145,15 +145,10 @@ Deno.test("preparePrompt fails, naming the record, for several images or an unus
 });
 
 Deno.test("gridBatches never mixes grids, respects the batch size and batches similar lengths", () => {
-  const prompt = (id: string, side: number, length: number) => ({
+  const prompt = (id: string, side: number, promptTokens: number) => ({
     record: record(id, []),
-    tokens: new Array<number>(length).fill(0),
-    image: {
-      grid: [1, side, side] as const,
-      pixelValues: new Float32Array(),
-      imageTokens: 0,
-      resized: { width: 0, height: 0 },
-    },
+    promptTokens,
+    grid: [1, side, side] as const,
   });
   // Lengths 0, 5, 3, 1, 6, 4, 2: grid 4×4 gets prompts 0, 3, 6; grid 6×6 gets 1, 2, 4, 5.
   const prompts = Array.from(
@@ -163,7 +158,7 @@ Deno.test("gridBatches never mixes grids, respects the batch size and batches si
   const batches = gridBatches(prompts, 2);
   for (const b of batches) {
     assert.ok(b.length >= 1 && b.length <= 2);
-    assert.equal(new Set(b.map((p) => p.image?.grid.join())).size, 1);
+    assert.equal(new Set(b.map((p) => p.grid?.join())).size, 1);
   }
   assert.deepEqual(
     batches.map((b) => b.map((p) => p.record.id)),
