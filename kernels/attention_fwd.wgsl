@@ -72,6 +72,9 @@ fn key_ids(kb: u32, first: u32) -> vec4<u32> {
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
+#ifdef SUBGROUPS
+  @builtin(subgroup_invocation_id) lane: u32,
+#endif
 ) {
   let b = wid.z;
   let kvh = wid.y;
@@ -104,6 +107,80 @@ fn main(
     l[i] = 0.0;
   }
 
+#ifdef SUBGROUPS
+  // Subgroup variant: no workgroup memory, no barriers. Each lane loads one key's K and V rows
+  // (key kb + lane) into registers and the subgroup passes them around with shuffles, so a key
+  // costs one load per lane instead of one workgroup-memory load per use. Keys go four at a
+  // time through the online softmax (one rescale per four keys).
+  var k_reg: array<vec4<f32>, DV>;
+  var v_reg: array<vec4<f32>, DV>;
+  // Lanes actually running in this subgroup (fewer than sg_size when the workgroup is smaller
+  // than a subgroup or not a multiple of it); active lanes are 0 .. width - 1.
+  let width = subgroupAdd(1u);
+  for (var kb = 0u; kb < block_limit; kb += width) {
+    let own_key = kb + lane;
+    let own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
+    for (var c = 0u; c < DV; c++) {
+      var kv = vec4<f32>(0.0);
+      var vv = vec4<f32>(0.0);
+      if (own_key < block_limit && c < params.dv) {
+        kv = k[own_base + c];
+        vv = v[own_base + c];
+      }
+      k_reg[c] = kv;
+      v_reg[c] = vv;
+    }
+    for (var first = 0u; first < width; first += 4u) {
+      // Lanes past the subgroup (widths not a multiple of 4) hold no key: masked below.
+      let src = min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(width - 1u));
+      var d = array<array<vec4<f32>, 4>, R>();
+      for (var c = 0u; c < DV; c++) {
+        let k0 = subgroupShuffle(k_reg[c], src.x);
+        let k1 = subgroupShuffle(k_reg[c], src.y);
+        let k2 = subgroupShuffle(k_reg[c], src.z);
+        let k3 = subgroupShuffle(k_reg[c], src.w);
+        for (var i = 0u; i < R; i++) {
+          let qc = q_rows[i][c];
+          d[i][0] = fma(qc, k0, d[i][0]);
+          d[i][1] = fma(qc, k1, d[i][1]);
+          d[i][2] = fma(qc, k2, d[i][2]);
+          d[i][3] = fma(qc, k3, d[i][3]);
+        }
+      }
+      let in_subgroup = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(width);
+      var p: array<vec4<f32>, R>;
+      var alpha: array<f32, R>;
+      let ones = vec4<f32>(1.0);
+      for (var i = 0u; i < R; i++) {
+        let visible = in_subgroup & (key_ids(kb, first) < vec4<u32>(limit[i]));
+        let scores = vec4<f32>(
+          dot(d[i][0], ones),
+          dot(d[i][1], ones),
+          dot(d[i][2], ones),
+          dot(d[i][3], ones),
+        );
+        let s = select(vec4<f32>(NEG_BIG), scores, visible);
+        let m_new = max(m[i], max4(s));
+        alpha[i] = exp2(m[i] - m_new);
+        p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
+        l[i] = l[i] * alpha[i] + dot(p[i], ones);
+        m[i] = m_new;
+      }
+      for (var c = 0u; c < DV; c++) {
+        let v0 = subgroupShuffle(v_reg[c], src.x);
+        let v1 = subgroupShuffle(v_reg[c], src.y);
+        let v2 = subgroupShuffle(v_reg[c], src.z);
+        let v3 = subgroupShuffle(v_reg[c], src.w);
+        for (var i = 0u; i < R; i++) {
+          var a = fma(vec4<f32>(p[i].x), v0, acc[i][c] * alpha[i]);
+          a = fma(vec4<f32>(p[i].y), v1, a);
+          a = fma(vec4<f32>(p[i].z), v2, a);
+          acc[i][c] = fma(vec4<f32>(p[i].w), v3, a);
+        }
+      }
+    }
+  }
+#else
   for (var kb = 0u; kb < block_limit; kb += BC) {
     for (var e = lid; e < BC * DV; e += WG) {
       let key = kb + e / DV;
@@ -186,6 +263,7 @@ fn main(
     }
     workgroupBarrier();
   }
+#endif
 
   for (var i = 0u; i < R; i++) {
     let row = first_row + i * WG + lid;

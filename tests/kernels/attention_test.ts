@@ -74,6 +74,7 @@ interface Case {
   readonly workgroupSize?: number;
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
   readonly splitKeys?: boolean;
+  readonly subgroups?: boolean;
 }
 
 /** Random Q, K, V for a case (keys past a sequence's key length are NaN: they must not be read). */
@@ -102,6 +103,7 @@ const optionsFor = (rt: GpuRuntime, c: Case): AttentionOptions => ({
   ...(c.workgroupSize !== undefined ? { workgroupSize: c.workgroupSize } : {}),
   ...(c.rowsPerInvocation !== undefined ? { rowsPerInvocation: c.rowsPerInvocation } : {}),
   ...(c.splitKeys !== undefined ? { splitKeys: c.splitKeys } : {}),
+  ...(c.subgroups !== undefined ? { subgroups: c.subgroups } : {}),
 });
 
 /** Runs the GPU forward on a case; returns O in "bshd" order and L. */
@@ -269,6 +271,9 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
     }),
     layout: "bhsd",
     capacity: 20,
+    // 12 invocations: one full 8-lane subgroup and one partial one on lavapipe.
+    workgroupSize: 12,
+    rowsPerInvocation: 1,
   },
   {
     name: "D = 80 and D = 128 head dims with an explicit scale",
@@ -301,11 +306,19 @@ gpuTest("attentionForward matches the float64 reference for every mask and layou
   for (const c of FORWARD_CASES) {
     const inputs = inputsFor(c.dims, seed++);
     const ref = attentionForwardRef(inputs.q, inputs.k, inputs.v, c.dims);
-    // Few query rows per KV head: both the key-split (decode) and the row-split kernels.
+    // Few query rows per KV head: the key-split (decode) kernel too. The row-split kernel with
+    // and without subgroup shuffles (lavapipe's subgroups have 8 lanes).
     const rows = c.dims.queries * c.dims.queryHeads / c.dims.kvHeads;
-    for (const splitKeys of rows <= 8 ? [true, false] : [false]) {
-      const gpu = await gpuForward(rt, { ...c, splitKeys }, inputs);
-      const label = `${c.name}${splitKeys ? " (split keys)" : ""}`;
+    const variants = [
+      ...(rows <= 8 ? [{ splitKeys: true, label: "split keys" }] : []),
+      { splitKeys: false, subgroups: false, label: "rows" },
+      ...(rt.features.subgroups
+        ? [{ splitKeys: false, subgroups: true, label: "rows, subgroups" }]
+        : []),
+    ];
+    for (const { label: variant, ...options } of variants) {
+      const gpu = await gpuForward(rt, { ...c, ...options }, inputs);
+      const label = `${c.name} (${variant})`;
       assertAllClose(gpu.o, ref.o, { ...FORWARD_TOL, label: `${label}: O` });
       assertLseClose(gpu.lse, ref.lse, `${label}: L`);
     }

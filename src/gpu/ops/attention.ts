@@ -60,6 +60,11 @@ export interface AttentionOptions {
    * `workgroupSize` then is the number of key streams (default 8; a power of two ≤ 4096 / D).
    */
   readonly splitKeys?: boolean;
+  /**
+   * Forward row-split kernel: pass K/V between lanes with subgroup shuffles instead of workgroup
+   * memory. Default: when the device has subgroups.
+   */
+  readonly subgroups?: boolean;
 }
 
 /** Sizes of one attention call, read from the tensors. */
@@ -189,6 +194,7 @@ const attentionParams = (dims: AttentionDims, options: AttentionOptions): Uint8A
 const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
   const capacity = HEAD_DIM_VARIANTS.find((c) => c >= dims.headDim)!;
   const defines: Record<string, boolean> = { KEY_LENGTHS: options.keyLengths !== undefined };
+  if (options.subgroups !== undefined) defines["SUBGROUPS"] = options.subgroups;
   for (const c of HEAD_DIM_VARIANTS) defines[`HEAD_DIM_${c}`] = c === capacity;
   return defines;
 };
