@@ -115,6 +115,61 @@ fn accumulate(acc: ptr<function, Rows>, w: array<vec4<f32>, R>, tile: u32, first
   }
 }
 
+#ifdef SUBGROUPS
+// Subgroup variants of `dots` and `accumulate`: the four streamed rows are in the registers of
+// lanes src.x .. src.w (each lane loaded one row) and reach every lane by shuffles, instead of
+// through workgroup memory.
+fn dots_sg(x: ptr<function, Rows>, reg: ptr<function, array<vec4<f32>, DV>>, src: vec4<u32>)
+    -> array<vec4<f32>, R> {
+  var d = array<array<vec4<f32>, 4>, R>();
+  for (var c = 0u; c < DV; c++) {
+    let t0 = subgroupShuffle((*reg)[c], src.x);
+    let t1 = subgroupShuffle((*reg)[c], src.y);
+    let t2 = subgroupShuffle((*reg)[c], src.z);
+    let t3 = subgroupShuffle((*reg)[c], src.w);
+    for (var i = 0u; i < R; i++) {
+      let xc = (*x)[i][c];
+      d[i][0] = fma(xc, t0, d[i][0]);
+      d[i][1] = fma(xc, t1, d[i][1]);
+      d[i][2] = fma(xc, t2, d[i][2]);
+      d[i][3] = fma(xc, t3, d[i][3]);
+    }
+  }
+  var out: array<vec4<f32>, R>;
+  let ones = vec4<f32>(1.0);
+  for (var i = 0u; i < R; i++) {
+    out[i] = vec4<f32>(dot(d[i][0], ones), dot(d[i][1], ones), dot(d[i][2], ones),
+      dot(d[i][3], ones));
+  }
+  return out;
+}
+
+fn accumulate_sg(
+  acc: ptr<function, Rows>,
+  w: array<vec4<f32>, R>,
+  reg: ptr<function, array<vec4<f32>, DV>>,
+  src: vec4<u32>,
+) {
+  for (var c = 0u; c < DV; c++) {
+    let t0 = subgroupShuffle((*reg)[c], src.x);
+    let t1 = subgroupShuffle((*reg)[c], src.y);
+    let t2 = subgroupShuffle((*reg)[c], src.z);
+    let t3 = subgroupShuffle((*reg)[c], src.w);
+    for (var i = 0u; i < R; i++) {
+      var a = fma(vec4<f32>(w[i].x), t0, (*acc)[i][c]);
+      a = fma(vec4<f32>(w[i].y), t1, a);
+      a = fma(vec4<f32>(w[i].z), t2, a);
+      (*acc)[i][c] = fma(vec4<f32>(w[i].w), t3, a);
+    }
+  }
+}
+
+fn shuffle4(x: f32, src: vec4<u32>) -> vec4<f32> {
+  return vec4<f32>(subgroupShuffle(x, src.x), subgroupShuffle(x, src.y),
+    subgroupShuffle(x, src.z), subgroupShuffle(x, src.w));
+}
+#endif
+
 // Δ = dO · O for one query row (vec4 index `base`).
 fn row_delta(base: u32) -> f32 {
   var d = vec4<f32>(0.0);
@@ -131,6 +186,9 @@ fn row_delta(base: u32) -> f32 {
 fn dq_pass(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
+#ifdef SUBGROUPS
+  @builtin(subgroup_invocation_id) lane: u32,
+#endif
 ) {
   let b = wid.z;
   let kvh = wid.y;
@@ -167,6 +225,41 @@ fn dq_pass(
     limit[i] = select(0u, key_limit(t, key_len), row < rows);
   }
 
+#ifdef SUBGROUPS
+  // Keys stream through the lanes' registers (one key per lane) instead of workgroup memory; see
+  // attention_fwd.wgsl. Active lanes are 0 .. width - 1.
+  let width = subgroupAdd(1u);
+  var k_reg: array<vec4<f32>, DV>;
+  var v_reg: array<vec4<f32>, DV>;
+  for (var kb = 0u; kb < block_limit; kb += width) {
+    let own_key = kb + lane;
+    let own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
+    for (var c = 0u; c < DV; c++) {
+      var kv = vec4<f32>(0.0);
+      var vv = vec4<f32>(0.0);
+      if (own_key < block_limit && c < params.dv) {
+        kv = k[own_base + c];
+        vv = v[own_base + c];
+      }
+      k_reg[c] = kv;
+      v_reg[c] = vv;
+    }
+    for (var first = 0u; first < width; first += 4u) {
+      let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
+      let src = min(offsets, vec4<u32>(width - 1u));
+      let keys = vec4<u32>(kb) + offsets;
+      let s = dots_sg(&q_rows, &k_reg, src);
+      let dp = dots_sg(&do_rows, &v_reg, src);
+      var ds: array<vec4<f32>, R>;
+      for (var i = 0u; i < R; i++) {
+        let visible = (offsets < vec4<u32>(width)) & (keys < vec4<u32>(limit[i]));
+        let p = select(vec4<f32>(0.0), exp2(s[i] - vec4<f32>(lse2[i])), visible);
+        ds[i] = p * (dp[i] - vec4<f32>(delta[i]));
+      }
+      accumulate_sg(&acc, ds, &k_reg, src);
+    }
+  }
+#else
   for (var kb = 0u; kb < block_limit; kb += TILE) {
     for (var e = lid; e < TILE * DV; e += WG) {
       let key = kb + e / DV;
@@ -194,6 +287,7 @@ fn dq_pass(
     }
     workgroupBarrier();
   }
+#endif
 
   for (var i = 0u; i < R; i++) {
     let row = first_row + i * WG + lid;
@@ -228,6 +322,9 @@ fn tile4(which: u32, first: u32) -> vec4<f32> {
 fn dkv_pass(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
+#ifdef SUBGROUPS
+  @builtin(subgroup_invocation_id) lane: u32,
+#endif
 ) {
   let b = wid.z;
   let kvh = wid.y;
@@ -266,6 +363,60 @@ fn dkv_pass(
     }
   }
 
+#ifdef SUBGROUPS
+  // Query rows stream through the lanes' registers (one row per lane), with their L, Δ and key
+  // limit; see attention_fwd.wgsl. Active lanes are 0 .. width - 1.
+  let width = subgroupAdd(1u);
+  var q_reg: array<vec4<f32>, DV>;
+  var do_reg: array<vec4<f32>, DV>;
+  for (var rb = t_start * params.group; rb < rows; rb += width) {
+    let r = rb + lane;
+    let t = min(r, rows - 1u) / params.group;
+    let h = kvh * params.group + min(r, rows - 1u) % params.group;
+    let qi = q_index(b, t, h);
+    for (var c = 0u; c < DV; c++) {
+      var qv = vec4<f32>(0.0);
+      var dov = vec4<f32>(0.0);
+      if (r < rows && c < params.dv) {
+        qv = q[qi + c];
+        dov = d_o[qi + c];
+      }
+      q_reg[c] = qv;
+      do_reg[c] = dov;
+    }
+    var own_lse2 = 0.0;
+    var own_delta = 0.0;
+    var own_limit = 0u;
+    if (r < rows) {
+      own_lse2 = lse[(b * params.hq + h) * params.t_len + t] * LOG2E;
+      own_delta = row_delta(qi);
+      own_limit = key_limit(t, key_len);
+    }
+    for (var first = 0u; first < width; first += 4u) {
+      let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
+      let src = min(offsets, vec4<u32>(width - 1u));
+      let lse4 = shuffle4(own_lse2, src);
+      let delta4 = shuffle4(own_delta, src);
+      let limit4 = select(
+        vec4<u32>(0u),
+        vec4<u32>(subgroupShuffle(own_limit, src.x), subgroupShuffle(own_limit, src.y),
+          subgroupShuffle(own_limit, src.z), subgroupShuffle(own_limit, src.w)),
+        offsets < vec4<u32>(width),
+      );
+      let s = dots_sg(&k_rows, &q_reg, src);
+      let dp = dots_sg(&v_rows, &do_reg, src);
+      var p: array<vec4<f32>, R>;
+      var ds: array<vec4<f32>, R>;
+      for (var i = 0u; i < R; i++) {
+        let j = first_key + i * WG + lid;
+        p[i] = select(vec4<f32>(0.0), exp2(s[i] - lse4), vec4<u32>(j) < limit4);
+        ds[i] = p[i] * (dp[i] - delta4);
+      }
+      accumulate_sg(&dv_acc, p, &do_reg, src);
+      accumulate_sg(&dk_acc, ds, &q_reg, src);
+    }
+  }
+#else
   for (var rb = t_start * params.group; rb < rows; rb += TILE) {
     for (var e = lid; e < TILE * DV; e += WG) {
       let r = rb + e / DV;
@@ -316,6 +467,7 @@ fn dkv_pass(
     }
     workgroupBarrier();
   }
+#endif
 
   for (var i = 0u; i < R; i++) {
     let j = first_key + i * WG + lid;

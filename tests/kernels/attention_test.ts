@@ -384,15 +384,26 @@ const BACKWARD_TOL = { rtol: 1e-4, atol: 5e-5 };
 
 gpuTest("attentionBackward matches the float64 reference for every mask and layout", async (rt) => {
   let seed = 200;
-  for (const c of FORWARD_CASES) {
+  for (const [index, c] of FORWARD_CASES.entries()) {
     const inputs = inputsFor(c.dims, seed++);
     const dO = randomArray(inputs.q.length, seededRandom(seed++));
     const ref = attentionBackwardRef(inputs.q, inputs.k, inputs.v, dO, c.dims);
-    const gpu = await gpuBackward(rt, c, inputs, dO);
-    assertAllClose(gpu.dq, ref.dq, { ...BACKWARD_TOL, label: `${c.name}: dQ` });
-    assertAllClose(gpu.dk, ref.dk, { ...BACKWARD_TOL, label: `${c.name}: dK` });
-    assertAllClose(gpu.dv, ref.dv, { ...BACKWARD_TOL, label: `${c.name}: dV` });
-    assert.ok(gpu.dkUnused.every(Number.isNaN), `${c.name}: dK rows past S were written`);
+    // The device's default (subgroup shuffles on lavapipe) for every case; the workgroup-memory
+    // kernels too for the first four (each variant compiles its own pipelines).
+    const variants = index < 4 && rt.features.subgroups ? [undefined, false] : [undefined];
+    for (const subgroups of variants) {
+      const gpu = await gpuBackward(
+        rt,
+        { ...c, ...(subgroups === false ? { subgroups } : {}) },
+        inputs,
+        dO,
+      );
+      const label = `${c.name}${subgroups === false ? " (no subgroups)" : ""}`;
+      assertAllClose(gpu.dq, ref.dq, { ...BACKWARD_TOL, label: `${label}: dQ` });
+      assertAllClose(gpu.dk, ref.dk, { ...BACKWARD_TOL, label: `${label}: dK` });
+      assertAllClose(gpu.dv, ref.dv, { ...BACKWARD_TOL, label: `${label}: dV` });
+      assert.ok(gpu.dkUnused.every(Number.isNaN), `${label}: dK rows past S were written`);
+    }
   }
 });
 
