@@ -10,7 +10,8 @@
 // Query rows are ordered as in the forward: row r of KV head kvh is (t = r / G, h = kvh·G + r % G).
 // Scores are kept in base 2 (scaled by scale·log2 e) so that P = exp2(s − L·log2 e).
 // As in the forward, each invocation owns R rows (rows base + i·WG + lid) so that every value
-// read from a workgroup tile serves R rows; the tile's rows are handled four at a time.
+// read from a workgroup tile serves R rows; the tile's rows are handled four at a time. With
+// SUBGROUPS the streamed rows go through lane registers and shuffles instead of workgroup memory.
 
 #include "attention_common.wgsl"
 
