@@ -14,10 +14,10 @@ export const IGNORE_TARGET = 0xffffffff;
 
 /** One sequence: the full token ids (prompt + response), its image, and which tokens are learned. */
 export interface SequenceSample {
-  /** Prompt and response ids, `<|image_pad|>` already expanded to the image's token count. */
+  /** Prompt and response ids, the prompt's `<|image_pad|>` expanded to the image's token count. */
   readonly tokens: ReadonlyArray<number>;
   readonly image?: ProcessedImage;
-  /** Tokens from this index on are predicted (targets); earlier ones are context only. */
+  /** Tokens from this index on are the response: predicted (targets) and never image tokens. */
   readonly responseStart: number;
 }
 
@@ -65,14 +65,24 @@ export const packBatch = (
     lengths[b] = n;
     const grids = sample.image ? [sample.image.grid] : [];
     if (sample.image) images.push(sample.image);
-    const { ids } = mropePositions(sample.tokens, config.image_token_id, grids, merge);
+    // Images live in the prompt: a pad token the model wrote in its response is plain text.
+    const prompt = Math.min(sample.responseStart, n);
+    const { ids, delta } = mropePositions(
+      sample.tokens.slice(0, prompt),
+      config.image_token_id,
+      grids,
+      merge,
+    );
     for (let t = 0; t < T; t++) {
       const row = b * T + t;
       if (t < n) {
         const id = sample.tokens[t]!;
         inputIds[row] = id;
-        if (id === config.image_token_id) imageRows.push(row);
-        for (let axis = 0; axis < 3; axis++) positions[axis * B * T + row] = ids[axis * n + t]!;
+        if (t < prompt && id === config.image_token_id) imageRows.push(row);
+        for (let axis = 0; axis < 3; axis++) {
+          // Text after the prompt continues at position t + delta on every axis.
+          positions[axis * B * T + row] = t < prompt ? ids[axis * prompt + t]! : t + delta;
+        }
         if (t + 1 < n && t + 1 >= sample.responseStart) {
           targets[row] = sample.tokens[t + 1]!;
           targetCount++;

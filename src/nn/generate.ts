@@ -9,6 +9,7 @@
  */
 import { Schema } from "effect";
 import { Arena } from "../gpu/buffer_pool.ts";
+import { add } from "../gpu/ops/elementwise.ts";
 import { embeddingForward } from "../gpu/ops/embedding.ts";
 import { mropeTable } from "../gpu/ops/rope_tables.ts";
 import { moveRows } from "../gpu/ops/rows.ts";
@@ -38,6 +39,11 @@ export interface GenerationOptions {
    * so a caller can stream the text.
    */
   readonly onChunk?: (tokens: ReadonlyArray<ReadonlyArray<number>>) => void;
+  /**
+   * Tokens never to sample (their logits are set to −∞), e.g. the vision tokens: a response that
+   * contains `<|image_pad|>` would otherwise claim image features it does not have.
+   */
+  readonly bannedTokens?: ReadonlyArray<number>;
 }
 
 /** One sequence's continuation. */
@@ -116,6 +122,20 @@ export const generate = async (
     seed: options.seed,
     step,
   });
+  const banned = options.bannedTokens ?? [];
+  const logitBias = banned.length === 0 ? undefined : (() => {
+    const bias = new Float32Array(c.vocab_size);
+    for (const id of banned) bias[id] = -Infinity;
+    return upload(bias, [c.vocab_size]);
+  })();
+  /** Next-token logits [B, V] of hidden rows [B, H], banned tokens masked out. */
+  const nextLogits = (rec: CommandRecorder, hidden: Tensor): Tensor => {
+    const logits = vlm.head(rec, arena, hidden);
+    if (logitBias === undefined) return logits;
+    const masked = arena.alloc(logits.shape);
+    add(rec, logits, logitBias, masked);
+    return masked;
+  };
   const keep = (rec: CommandRecorder, step: number) => {
     const at = (t: Tensor): Tensor => ({ ...t, shape: [B], offset: t.offset + step * B * 4 });
     rec.copy(sampled.tokens, at(tokensOut));
@@ -145,7 +165,7 @@ export const generate = async (
     upload(iota(B), [B]),
     last,
   );
-  sampleTokens(rec, vlm.head(rec, arena, last), sampled, sampleOptions(0));
+  sampleTokens(rec, nextLogits(rec, last), sampled, sampleOptions(0));
   keep(rec, 0);
 
   const chunk = options.stepsPerSubmit ?? 16;
@@ -186,7 +206,7 @@ export const generate = async (
         } satisfies DecoderCache,
       };
       const { normed } = vlm.decode(rec, arena, ctx, x);
-      sampleTokens(rec, vlm.head(rec, arena, normed), sampled, sampleOptions(step));
+      sampleTokens(rec, nextLogits(rec, normed), sampled, sampleOptions(step));
       keep(rec, step);
     }
     const chunkEnds = step % chunk === 0 || step === options.maxNewTokens;

@@ -46,6 +46,14 @@ export class Reasoner extends Context.Service<Reasoner, {
     Reasoner,
     Effect.gen(function* () {
       const { setup } = yield* Policy;
+      const c = setup.config;
+      const visionTokens = [
+        c.vision_start_token_id,
+        c.vision_end_token_id,
+        c.vision_token_id,
+        c.image_token_id,
+        c.video_token_id,
+      ];
       const rollouts = Effect.fn("Reasoner.rollouts")(function* (
         prompts: ReadonlyArray<PromptExample>,
         o: RolloutOptions,
@@ -70,6 +78,7 @@ export class Reasoner extends Context.Service<Reasoner, {
               stopTokens: setup.generation.eos_token_id,
               padId: setup.generation.pad_token_id,
               stepsPerSubmit: o.maxNewTokens,
+              bannedTokens: visionTokens,
             },
           )
         );

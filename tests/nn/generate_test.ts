@@ -87,3 +87,24 @@ gpuTest("a prompt that cannot fit the context is rejected before any GPU work", 
     ContextTooLong,
   );
 });
+
+gpuTest("banned tokens are never sampled", async (rt) => {
+  const vlm = new Vlm(rt, micro, weightsFor(8));
+  const free = await generate(vlm, prompts(), {
+    maxNewTokens: 10,
+    temperature: 0,
+    seed: 1,
+    stopTokens: [],
+    padId: 0,
+  });
+  const favourite = free[0]!.tokens[0]!;
+  const banned = await generate(vlm, prompts(), {
+    maxNewTokens: 10,
+    temperature: 0,
+    seed: 1,
+    stopTokens: [],
+    padId: 0,
+    bannedTokens: [favourite],
+  });
+  assert.ok(banned.every((g) => !g.tokens.includes(favourite)));
+});
