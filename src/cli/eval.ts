@@ -8,7 +8,9 @@
  *   --predictions ours=runs/eval/ours.jsonl --predictions gpt4o=gpt4o.jsonl --out runs/eval/cvb
  * deno task eval --benchmark blink --data ~/data/BLINK --export runs/eval/blink-records
  * deno task eval --benchmark stvqa --data data/generated/stvqa-synth \
- *   --model sft=runs/sft-tiny/checkpoints/step-00000250 --prompt compact --out runs/eval/stvqa
+ *   --model sft=data/checkpoints/sft-tiny --prompt compact --out runs/eval/stvqa
+ * deno task eval --benchmark cv-bench --data ~/data/CV-Bench --limit 200 \
+ *   --model sft=data/checkpoints/sft-tiny --model grpo=runs/grpo-tiny/checkpoints/step-00000100
  * deno task eval --list
  * ```
  *
