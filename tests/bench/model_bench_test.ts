@@ -58,7 +58,7 @@ Deno.test({
       config.vision_end_token_id,
       ...Array.from({ length: 12 }, text),
     ];
-    const host = packBatch(config, [{ tokens, image, responseStart: 1 }], 0);
+    const host = packBatch(config, [{ tokens, image, responseStart: tokens.length }], 0);
     const vlm = new Vlm(rt, config, weights);
     const arena = new Arena(rt.pool);
     const rec = new CommandRecorder(rt, "peer-check");
