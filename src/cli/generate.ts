@@ -226,6 +226,8 @@ export interface GenerateResult {
   readonly tokens: ReadonlyArray<number>;
   readonly text: string;
   readonly stopped: boolean;
+  /** Wall-clock seconds of the generation (prompt pass included, logits dump excluded). */
+  readonly seconds: number;
 }
 
 /**
@@ -250,6 +252,7 @@ export const answer = (
       );
     }
     const stream = new TextStream(setup.tokenizer);
+    const started = performance.now();
     const [out] = yield* Effect.promise(() =>
       generate(setup.vlm, [sample], {
         maxNewTokens: options.maxNewTokens,
@@ -263,6 +266,7 @@ export const answer = (
     );
     write(stream.flush());
     return {
+      seconds: (performance.now() - started) / 1000,
       promptTokens: sample.tokens.length,
       tokens: out!.tokens,
       text: setup.tokenizer.decode(out!.tokens, { skipSpecialTokens: true }),
@@ -297,8 +301,9 @@ if (import.meta.main) {
     const result = yield* runGenerate(options, write);
     write("\n");
     console.error(
-      `[${result.promptTokens} prompt tokens, ${result.tokens.length} generated, ` +
-        `${result.stopped ? "stopped at an end token" : "hit --max-new-tokens"}]`,
+      `[${result.promptTokens} prompt tokens, ${result.tokens.length} generated in ` +
+        `${result.seconds.toFixed(1)} s (${(result.tokens.length / result.seconds).toFixed(2)} ` +
+        `tokens/s), ${result.stopped ? "stopped at an end token" : "hit --max-new-tokens"}]`,
     );
   }).pipe(Effect.provide(Gpu.layer));
   const exit = await Effect.runPromiseExit(program);

@@ -96,7 +96,7 @@ Deno.test({
       ...["--max-new-tokens", "5", "--temperature", "1", "--seed", "4", "--dump-logits", dump],
     );
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stderr, /\[\d+ prompt tokens, \d generated/);
+    assert.match(ok.stderr, /\[\d+ prompt tokens, \d generated in [\d.]+ s \([\d.]+ tokens\/s\)/);
     assert.ok((await Deno.stat(dump)).size > 0);
 
     const badImage = await runCli("--model", dir, "--image", `${dir}/missing.png`, "--prompt", "q");
