@@ -17,7 +17,6 @@
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
 import { attentionBackward, attentionForward } from "../gpu/ops/attention.ts";
-import { add, swigluBackward, swigluForward } from "../gpu/ops/elementwise.ts";
 import { fill } from "../gpu/ops/fill.ts";
 import { geluBackward, geluForward } from "../gpu/ops/gelu.ts";
 import { rmsNormBackward, rmsNormForward } from "../gpu/ops/rmsnorm.ts";
@@ -25,6 +24,14 @@ import { applyRotary } from "../gpu/ops/rope.ts";
 import { moveRows } from "../gpu/ops/rows.ts";
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import { reshape, type Tensor } from "../gpu/tensor.ts";
+import {
+  type BlockAttention,
+  blockBackward,
+  type BlockDims,
+  blockForward,
+  type BlockSaved,
+  type BlockWeights,
+} from "./block.ts";
 import type { Qwen25VLConfig } from "./config.ts";
 import {
   linearBackward,
@@ -60,31 +67,20 @@ export interface RaggedWindowTensors {
   readonly keyLengths: Tensor;
 }
 
-interface BlockSaved {
-  readonly x: Tensor;
-  readonly h1: Tensor;
-  readonly rstd1: Tensor;
-  readonly o: Tensor;
-  /** The attention's rotated q, k and v and its o ([R, D], or padded copies for ragged windows). */
-  readonly attention: {
-    readonly q: Tensor;
-    readonly k: Tensor;
-    readonly v: Tensor;
-    readonly o: Tensor;
-  };
+/** What a vision block's attention keeps: its log-sum-exp and the q, k, v, o it attended with
+ * (the row tensors themselves, or zero-padded copies for ragged windows). */
+interface VisionAttentionSaved {
   readonly lse: Tensor;
-  readonly x2: Tensor;
-  readonly h2: Tensor;
-  readonly rstd2: Tensor;
-  readonly gate: Tensor;
-  readonly up: Tensor;
-  readonly act: Tensor;
+  readonly q: Tensor;
+  readonly k: Tensor;
+  readonly v: Tensor;
+  readonly o: Tensor;
 }
 
 /** Activations the vision backward needs. */
 export interface VisionSaved {
   readonly patches: Tensor;
-  readonly blocks: ReadonlyArray<BlockSaved>;
+  readonly blocks: ReadonlyArray<BlockSaved<VisionAttentionSaved>>;
   readonly xFinal: Tensor;
   readonly merged: Tensor;
   readonly rstdMerge: Tensor;
@@ -99,7 +95,6 @@ const dimsOf = (config: Qwen25VLConfig) => {
   const unit = v.spatial_merge_size ** 2;
   return {
     D: v.hidden_size,
-    I: v.intermediate_size,
     heads: v.num_heads,
     hd: v.hidden_size / v.num_heads,
     unit,
@@ -140,30 +135,109 @@ const attentionLayout = (ctx: VisionContext, full: boolean, heads: number, hd: n
   };
 };
 
-/** Rotates the heads of t [R, heads·hd] in place (inverse = the backward). */
-const rotate = (
-  rec: CommandRecorder,
+/** Full or windowed attention of one block, with the 2-D rotary table of the tower. */
+const attention = (
   ctx: VisionContext,
-  t: Tensor,
+  full: boolean,
   heads: number,
   hd: number,
-  inverse: boolean,
-) =>
-  applyRotary(rec, {
-    x: t,
-    layout: { batch: ctx.images, tokens: ctx.patches, heads, headDim: hd },
-    table: ctx.rotary,
-    inverse,
-  });
+): BlockAttention<VisionAttentionSaved> => {
+  const layout = attentionLayout(ctx, full, heads, hd);
+  const { view } = layout;
+  return {
+    rotate: (rec, t, n, inverse) =>
+      applyRotary(rec, {
+        x: t,
+        layout: { batch: ctx.images, tokens: ctx.patches, heads: n, headDim: hd },
+        table: ctx.rotary,
+        inverse,
+      }),
+    forward: (rec, arena, t) => {
+      const saved = {
+        lse: arena.alloc([layout.sequences, heads, layout.length]),
+        q: layout.toLayout(rec, arena, t.q),
+        k: layout.toLayout(rec, arena, t.k),
+        v: layout.toLayout(rec, arena, t.v),
+        o: layout.alloc(arena, t.o),
+      };
+      attentionForward(
+        rec,
+        view(saved.q),
+        view(saved.k),
+        view(saved.v),
+        view(saved.o),
+        saved.lse,
+        layout.options,
+      );
+      layout.fromLayout(rec, saved.o, t.o);
+      return saved;
+    },
+    backward: (rec, arena, saved, t) => {
+      // Padding rows of dO are zero, so padded queries add nothing to dK and dV.
+      const dO = layout.toLayout(rec, arena, t.dO);
+      const [dq, dk, dv] = [t.dq, t.dk, t.dv].map((g) => layout.alloc(arena, g)) as [
+        Tensor,
+        Tensor,
+        Tensor,
+      ];
+      attentionBackward(
+        rec,
+        view(saved.q),
+        view(saved.k),
+        view(saved.v),
+        view(saved.o),
+        saved.lse,
+        view(dO),
+        view(dq),
+        view(dk),
+        view(dv),
+        layout.options,
+      );
+      layout.fromLayout(rec, dq, t.dq);
+      layout.fromLayout(rec, dk, t.dk);
+      layout.fromLayout(rec, dv, t.dv);
+    },
+  };
+};
 
-const qkvLayers = (rec: CommandRecorder, params: Parameters, p: string, D: number) => {
+/** Block `b`'s weights; the fused qkv weight is seen as three layers (row slices, no copy). */
+const blockWeights = (
+  rec: CommandRecorder,
+  params: Parameters,
+  b: number,
+  D: number,
+): BlockWeights => {
+  const p = `visual.blocks.${b}`;
   const fused = linearWeights(params, `${p}.attn.qkv`, true);
-  const rt = rec.runtime;
-  return [0, 1, 2].map((i) => sliceOutputs(rt, fused, i * D, D)) as [
+  const [q, k, v] = [0, 1, 2].map((i) => sliceOutputs(rec.runtime, fused, i * D, D)) as [
     LinearWeights,
     LinearWeights,
     LinearWeights,
   ];
+  return {
+    norm1: params.get(`${p}.norm1.weight`),
+    norm2: params.get(`${p}.norm2.weight`),
+    q,
+    k,
+    v,
+    o: linearWeights(params, `${p}.attn.proj`, true),
+    gate: linearWeights(params, `${p}.mlp.gate_proj`, true),
+    up: linearWeights(params, `${p}.mlp.up_proj`, true),
+    down: linearWeights(params, `${p}.mlp.down_proj`, true),
+    eps: EPS,
+  };
+};
+
+const blockDims = (config: Qwen25VLConfig, ctx: VisionContext): BlockDims => {
+  const v = config.vision_config;
+  return {
+    rows: ctx.images * ctx.patches,
+    hidden: v.hidden_size,
+    intermediate: v.intermediate_size,
+    queryHeads: v.num_heads,
+    kvHeads: v.num_heads,
+    headDim: v.hidden_size / v.num_heads,
+  };
 };
 
 const patchEmbed = (params: Parameters, config: Qwen25VLConfig): LinearWeights => {
@@ -187,69 +261,24 @@ export const visionForward = (
   ctx: VisionContext,
   patches: Tensor,
 ): { readonly features: Tensor; readonly saved: VisionSaved } => {
-  const { D, I, heads, hd, unit } = dimsOf(config);
+  const { D, heads, hd, unit } = dimsOf(config);
   const R = ctx.images * ctx.patches;
   let x = arena.alloc([R, D]);
   linearForward(rec, patchEmbed(params, config), patches, x);
-  const blocks: BlockSaved[] = [];
+  const blocks: BlockSaved<VisionAttentionSaved>[] = [];
+  const d = blockDims(config, ctx);
   for (let b = 0; b < config.vision_config.depth; b++) {
-    const p = `visual.blocks.${b}`;
     const full = config.vision_config.fullatt_block_indexes.includes(b);
-    const h1 = arena.alloc([R, D]);
-    const rstd1 = arena.alloc([R]);
-    rmsNormForward(rec, { x, weight: params.value(`${p}.norm1.weight`), y: h1, rstd: rstd1 }, EPS);
-    const [lq, lk, lv] = qkvLayers(rec, params, p, D);
-    const q = arena.alloc([R, D]);
-    const k = arena.alloc([R, D]);
-    const v = arena.alloc([R, D]);
-    linearForward(rec, lq, h1, q);
-    linearForward(rec, lk, h1, k);
-    linearForward(rec, lv, h1, v);
-    rotate(rec, ctx, q, heads, hd, false);
-    rotate(rec, ctx, k, heads, hd, false);
-    const o = arena.alloc([R, D]);
-    const layout = attentionLayout(ctx, full, heads, hd);
-    const attention = {
-      q: layout.toLayout(rec, arena, q),
-      k: layout.toLayout(rec, arena, k),
-      v: layout.toLayout(rec, arena, v),
-      o: layout.alloc(arena, o),
-    };
-    const lse = arena.alloc([layout.sequences, heads, layout.length]);
-    const { view } = layout;
-    attentionForward(
+    const out = blockForward(
       rec,
-      view(attention.q),
-      view(attention.k),
-      view(attention.v),
-      view(attention.o),
-      lse,
-      layout.options,
+      arena,
+      blockWeights(rec, params, b, D),
+      d,
+      attention(ctx, full, heads, hd),
+      x,
     );
-    layout.fromLayout(rec, attention.o, o);
-    const attnOut = arena.alloc([R, D]);
-    linearForward(rec, linearWeights(params, `${p}.attn.proj`, true), o, attnOut);
-    const x2 = arena.alloc([R, D]);
-    add(rec, x, attnOut, x2);
-    const h2 = arena.alloc([R, D]);
-    const rstd2 = arena.alloc([R]);
-    rmsNormForward(
-      rec,
-      { x: x2, weight: params.value(`${p}.norm2.weight`), y: h2, rstd: rstd2 },
-      EPS,
-    );
-    const gate = arena.alloc([R, I]);
-    const up = arena.alloc([R, I]);
-    const act = arena.alloc([R, I]);
-    linearForward(rec, linearWeights(params, `${p}.mlp.gate_proj`, true), h2, gate);
-    linearForward(rec, linearWeights(params, `${p}.mlp.up_proj`, true), h2, up);
-    swigluForward(rec, gate, up, act);
-    const mlpOut = arena.alloc([R, D]);
-    linearForward(rec, linearWeights(params, `${p}.mlp.down_proj`, true), act, mlpOut);
-    const y = arena.alloc([R, D]);
-    add(rec, x2, mlpOut, y);
-    blocks.push({ x, h1, rstd1, o, attention, lse, x2, h2, rstd2, gate, up, act });
-    x = y;
+    blocks.push(out.saved);
+    x = out.y;
   }
   const normed = arena.alloc([R, D]);
   const rstdMerge = arena.alloc([R]);
@@ -282,7 +311,7 @@ export const visionBackward = (
   s: VisionSaved,
   dFeatures: Tensor,
 ): void => {
-  const { D, I, heads, hd, unit } = dimsOf(config);
+  const { D, heads, hd, unit } = dimsOf(config);
   const R = ctx.images * ctx.patches;
   const dActivated = arena.alloc([R / unit, unit * D]);
   linearBackward(
@@ -312,83 +341,18 @@ export const visionBackward = (
     dx,
     dweight: lnq.grad,
   }, { accumulate: true });
+  const d = blockDims(config, ctx);
   for (let b = config.vision_config.depth - 1; b >= 0; b--) {
-    const p = `visual.blocks.${b}`;
     const full = config.vision_config.fullatt_block_indexes.includes(b);
-    const blk = s.blocks[b]!;
-    const dAct = arena.alloc([R, I]);
-    linearBackward(rec, linearWeights(params, `${p}.mlp.down_proj`, true), blk.act, dx, dAct);
-    const dGate = arena.alloc([R, I]);
-    const dUp = arena.alloc([R, I]);
-    swigluBackward(rec, blk.gate, blk.up, dAct, dGate, dUp);
-    const dh2 = arena.alloc([R, D]);
-    linearBackward(rec, linearWeights(params, `${p}.mlp.gate_proj`, true), blk.h2, dGate, dh2);
-    linearBackward(rec, linearWeights(params, `${p}.mlp.up_proj`, true), blk.h2, dUp, dh2, {
-      accumulateDx: true,
-    });
-    const dx2Norm = arena.alloc([R, D]);
-    const norm2 = params.get(`${p}.norm2.weight`);
-    rmsNormBackward(rec, arena, {
-      x: blk.x2,
-      weight: norm2.value,
-      rstd: blk.rstd2,
-      dy: dh2,
-      dx: dx2Norm,
-      dweight: norm2.grad,
-    }, { accumulate: true });
-    const dx2 = arena.alloc([R, D]);
-    add(rec, dx, dx2Norm, dx2);
-    const dO = arena.alloc([R, D]);
-    linearBackward(rec, linearWeights(params, `${p}.attn.proj`, true), blk.o, dx2, dO);
-    const dq = arena.alloc([R, D]);
-    const dk = arena.alloc([R, D]);
-    const dv = arena.alloc([R, D]);
-    const layout = attentionLayout(ctx, full, heads, hd);
-    const { view } = layout;
-    const a = blk.attention;
-    // Padding rows of dO are zero, so padded queries add nothing to dK and dV.
-    const dOA = layout.toLayout(rec, arena, dO);
-    const [dqA, dkA, dvA] = [dq, dk, dv].map((t) => layout.alloc(arena, t)) as [
-      Tensor,
-      Tensor,
-      Tensor,
-    ];
-    attentionBackward(
+    dx = blockBackward(
       rec,
-      view(a.q),
-      view(a.k),
-      view(a.v),
-      view(a.o),
-      blk.lse,
-      view(dOA),
-      view(dqA),
-      view(dkA),
-      view(dvA),
-      layout.options,
+      arena,
+      blockWeights(rec, params, b, D),
+      d,
+      attention(ctx, full, heads, hd),
+      s.blocks[b]!,
+      dx,
     );
-    layout.fromLayout(rec, dqA, dq);
-    layout.fromLayout(rec, dkA, dk);
-    layout.fromLayout(rec, dvA, dv);
-    rotate(rec, ctx, dq, heads, hd, true);
-    rotate(rec, ctx, dk, heads, hd, true);
-    const [lq, lk, lv] = qkvLayers(rec, params, p, D);
-    const dh1 = arena.alloc([R, D]);
-    linearBackward(rec, lq, blk.h1, dq, dh1);
-    linearBackward(rec, lk, blk.h1, dk, dh1, { accumulateDx: true });
-    linearBackward(rec, lv, blk.h1, dv, dh1, { accumulateDx: true });
-    const dxNorm = arena.alloc([R, D]);
-    const norm1 = params.get(`${p}.norm1.weight`);
-    rmsNormBackward(rec, arena, {
-      x: blk.x,
-      weight: norm1.value,
-      rstd: blk.rstd1,
-      dy: dh1,
-      dx: dxNorm,
-      dweight: norm1.grad,
-    }, { accumulate: true });
-    const dxIn = arena.alloc([R, D]);
-    add(rec, dx2, dxNorm, dxIn);
-    dx = dxIn;
   }
   // Pixels need no gradient: only the patch-embedding weight does.
   linearBackward(rec, patchEmbed(params, config), s.patches, dx, undefined);
