@@ -22,12 +22,22 @@ import {
 } from "./lib.ts";
 import { section as attention } from "./attention_bench.ts";
 import { section as elementwise } from "./elementwise_bench.ts";
+import { section as grpo } from "./grpo_loss_bench.ts";
 import { section as matmul } from "./matmul_bench.ts";
 import { section as misc } from "./misc_bench.ts";
 import { section as model } from "./model_bench.ts";
+import { section as qwen } from "./qwen_bench.ts";
 
 /** Every section, in run order. */
-const SECTIONS: ReadonlyArray<BenchSection> = [matmul, elementwise, attention, misc, model];
+const SECTIONS: ReadonlyArray<BenchSection> = [
+  matmul,
+  elementwise,
+  attention,
+  misc,
+  grpo,
+  model,
+  qwen,
+];
 
 const flag = (name: string): string | undefined =>
   Deno.args.find((a) => a === `--${name}` || a.startsWith(`--${name}=`))?.split("=")[1];
