@@ -17,7 +17,7 @@ import { buildRecord, scene3dOf } from "../src/dataset/build.ts";
 import { DEFAULT_GENERATE_OPTIONS, generateDataset } from "../src/dataset/generate.ts";
 import { synthesiseQuestions } from "../src/dataset/synthesise.ts";
 import { encodeRgbPng } from "../src/scene/png.ts";
-import { makeRng } from "../src/scene/random.ts";
+import { makeRng } from "../src/domain/random.ts";
 import { SceneRenderer } from "../src/scene/render.ts";
 import { sampleScene } from "../src/scene/sampler.ts";
 

@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { makeRng, type Rng } from "../scene/random.ts";
+import { makeRng, type Rng } from "../domain/random.ts";
 import { CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
 
 /** Target fraction of records per category (sums to 1). */

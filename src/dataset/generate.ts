@@ -9,7 +9,7 @@
  */
 import { Effect, Stream } from "effect";
 import { encodeRgbPng } from "../scene/png.ts";
-import { makeRng } from "../scene/random.ts";
+import { makeRng } from "../domain/random.ts";
 import { SceneRenderer } from "../scene/render.ts";
 import { DEFAULT_SAMPLER_OPTIONS, type SamplerOptions, sampleScene } from "../scene/sampler.ts";
 import type { GpuDeviceLost } from "../gpu/errors.ts";

@@ -7,7 +7,7 @@
  * @module
  */
 import { Effect, Schema, Stream } from "effect";
-import { makeRng } from "../scene/random.ts";
+import { makeRng } from "../domain/random.ts";
 import { convertVgScene, VgImageData, vgImagePath, VgSceneGraph } from "../scene/visual_genome.ts";
 import { DEFAULT_SPLIT_FRACTIONS, type Split, splitOfScene, SPLITS } from "./balance.ts";
 import { buildRecord } from "./build.ts";

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Rng } from "../scene/random.ts";
+import type { Rng } from "../domain/random.ts";
 import type { SceneGraph } from "../domain/scene_graph.ts";
 import type { ObjectTruth, PlacedObject, RenderedScene } from "../scene/types.ts";
 

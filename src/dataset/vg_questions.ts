@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { Rng } from "../scene/random.ts";
+import type { Rng } from "../domain/random.ts";
 import type { SceneObject as GraphObject } from "../domain/scene_graph.ts";
 import type { VgScene } from "../scene/visual_genome.ts";
 import { evidenceReason } from "./ambiguity.ts";

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { makeRng } from "../scene/random.ts";
+import { makeRng } from "../domain/random.ts";
 import { type Qwen25VLConfig, qwen25vlTensorShapes } from "./config.ts";
 
 const isNormWeight = (name: string) =>

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { makeRng } from "../scene/random.ts";
+import { makeRng } from "../domain/random.ts";
 
 /** Where the cursor stands. */
 export interface DataPosition {

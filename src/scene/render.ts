@@ -324,7 +324,7 @@ const makeRenderer = Effect.gen(function* () {
  * ```ts
  * import { Effect, Layer } from "effect";
  * import { Gpu } from "../gpu/gpu.ts";
- * import { makeRng } from "./random.ts";
+ * import { makeRng } from "../domain/random.ts";
  * import { SceneRenderer } from "./render.ts";
  * import { sampleScene } from "./sampler.ts";
  *

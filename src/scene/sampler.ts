@@ -6,7 +6,7 @@
  * @module
  */
 import { boxCorners, transformPoint, viewProjection } from "./camera.ts";
-import type { Rng } from "./random.ts";
+import type { Rng } from "../domain/random.ts";
 import {
   type Camera,
   type Colour,
@@ -237,7 +237,7 @@ const assignIds = (objects: ReadonlyArray<PlacedObject>): PlacedObject[] => {
  *
  * @example
  * ```ts
- * import { makeRng } from "./random.ts";
+ * import { makeRng } from "../domain/random.ts";
  * import { sampleScene } from "./sampler.ts";
  * const scene = sampleScene(makeRng(1), 0);
  * if (scene.objects.length < 3) throw new Error("too few objects");

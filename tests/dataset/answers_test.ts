@@ -8,7 +8,7 @@ import { buildRecord, scene3dOf } from "../../src/dataset/build.ts";
 import { CATEGORIES } from "../../src/dataset/question.ts";
 import type { StvqaRecord } from "../../src/dataset/record.ts";
 import { synthesiseQuestions } from "../../src/dataset/synthesise.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { SceneRenderer } from "../../src/scene/render.ts";
 import { sampleScene } from "../../src/scene/sampler.ts";
 import { parseResponse } from "../../src/stages/parse.ts";

@@ -7,7 +7,7 @@ import {
   waterFill,
 } from "../../src/dataset/balance.ts";
 import { CATEGORIES, type Category, type Level } from "../../src/dataset/question.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 
 const pools = (n: number, overrides: Partial<Record<Category, number>> = {}) =>
   ({ ...Object.fromEntries(CATEGORIES.map((c) => [c, n])), ...overrides }) as Record<

@@ -6,7 +6,7 @@ import { packBatch } from "../../src/nn/batch.ts";
 import { generate } from "../../src/nn/generate.ts";
 import { Vlm } from "../../src/nn/vlm.ts";
 import { gpuTest } from "../gpu/harness.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { microHf, microHfWeights } from "./hf_fixture.ts";
 import { projectTokenIds, type Qwen25VLConfig } from "../../src/nn/config.ts";
 import { image } from "./micro.ts";

@@ -21,7 +21,7 @@ import {
 import { initialWeights } from "../../src/nn/init.ts";
 import type { HostTensor } from "../../src/nn/safetensors.ts";
 import { writeSafetensorsFile } from "../../src/nn/safetensors.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { QWEN_SPECIAL_TOKENS } from "../../src/text/special_tokens.ts";
 import { saveTokenizer, Tokenizer } from "../../src/text/tokenizer.ts";
 import { trainByteLevelBpe } from "../../src/text/trainer.ts";

@@ -8,7 +8,7 @@ import type { SequenceSample } from "../../src/nn/batch.ts";
 import { PRESETS, type Qwen25VLConfig } from "../../src/nn/config.ts";
 import { processImage, type RgbImage } from "../../src/nn/image_processor.ts";
 import { initialWeights } from "../../src/nn/init.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 
 /** A micro Qwen2.5-VL: every part of the real architecture, tiny dimensions. */
 export const micro: Qwen25VLConfig = {

@@ -8,7 +8,7 @@ import { windowIndex } from "../../src/nn/positions.ts";
 import { referenceForward, type WeightsF64 } from "../../src/nn/reference/qwen25vl_f64.ts";
 import { raggedWindows, visionInputs } from "../../src/nn/vision_inputs.ts";
 import { Vlm } from "../../src/nn/vlm.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { gpuTest } from "../gpu/harness.ts";
 import { centralDifference } from "../kernels/reference/central_difference.ts";
 import { microHfWeights } from "./hf_fixture.ts";

@@ -3,7 +3,7 @@ import { PRESETS } from "../../src/nn/config.ts";
 import { initialWeights } from "../../src/nn/init.ts";
 import { erf, gelu } from "../../src/nn/reference/math_f64.ts";
 import { referenceForward, referenceVision } from "../../src/nn/reference/qwen25vl_f64.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 
 const tiny = PRESETS.tiny.config;
 

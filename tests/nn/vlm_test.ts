@@ -5,7 +5,7 @@ import type { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { packBatch } from "../../src/nn/batch.ts";
 import { referenceForward, type WeightsF64 } from "../../src/nn/reference/qwen25vl_f64.ts";
 import { Vlm } from "../../src/nn/vlm.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { centralDifference } from "../kernels/reference/central_difference.ts";
 import { gpuTest } from "../gpu/harness.ts";
 import { micro, samples, toF64, weightsFor } from "./micro.ts";

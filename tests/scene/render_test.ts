@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { boxCorners, projectToPixel } from "../../src/scene/camera.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { SceneRenderer } from "../../src/scene/render.ts";
 import { sampleScene } from "../../src/scene/sampler.ts";
 import type { RenderedScene, Scene } from "../../src/scene/types.ts";

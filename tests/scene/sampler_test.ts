@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { boxCorners, projectToPixel } from "../../src/scene/camera.ts";
-import { makeRng } from "../../src/scene/random.ts";
+import { makeRng } from "../../src/domain/random.ts";
 import { horizontalGap } from "../../src/scene/relations.ts";
 import { DEFAULT_SAMPLER_OPTIONS, sampleScene } from "../../src/scene/sampler.ts";
 
