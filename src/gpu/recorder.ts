@@ -42,6 +42,9 @@ const viewAs = (dtype: DType, bytes: ArrayBuffer, offset: number, length: number
 
 /** Host copies of the tensors read in one submit, available after `resolve`. */
 export class Readback {
+  /** GPU waits (readbacks) made by this process: how programs are held to their budget. */
+  static waits = 0;
+
   readonly #reads: ReadonlyArray<ScheduledRead>;
   readonly #timestamps: { buffer: GPUBuffer; labels: ReadonlyArray<string> } | undefined;
 
@@ -63,6 +66,7 @@ export class Readback {
     // All maps wait concurrently: one ~10 ms poll round in Deno, not one per buffer.
     const maps = this.#reads.map(({ staging }) => staging.mapAsync(GPUMapMode.READ));
     if (this.#timestamps) maps.push(this.#timestamps.buffer.mapAsync(GPUMapMode.READ));
+    if (maps.length > 0) Readback.waits++;
     await Promise.all(maps);
     for (const { tensor, staging } of this.#reads) {
       arrays.push(viewAs(tensor.dtype, staging.getMappedRange().slice(0), 0, numel(tensor.shape)));

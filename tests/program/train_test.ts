@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { Effect, Layer } from "effect";
 import { DEFAULT_GENERATE_OPTIONS, generateDataset } from "../../src/dataset/generate.ts";
 import { Gpu } from "../../src/gpu/gpu.ts";
+import { Readback } from "../../src/gpu/recorder.ts";
 import { saveCheckpoint } from "../../src/nn/checkpoint.ts";
 import { PRESETS } from "../../src/nn/config.ts";
 import { initialWeights } from "../../src/nn/init.ts";
@@ -119,6 +120,37 @@ Deno.test({
       await Deno.stat(`${out}/checkpoints/step-${String(step).padStart(8, "0")}/model.safetensors`);
       await Deno.stat(`${out}/rollouts/step-${String(step).padStart(6, "0")}.jsonl`);
     }
+  },
+});
+
+Deno.test({
+  name: "a GRPO step with one optimizer update reads back from the GPU twice at most",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const root = await fixture;
+    const before = Readback.waits;
+    const out = `${root}/run-readbacks`;
+    const run: TrainRun = {
+      name: "readbacks",
+      out,
+      data: `${root}/data`,
+      // One update per step (the mini-batch is the whole batch): rollouts + the guarded update.
+      grpo: {
+        ...grpo(3),
+        actor: { ...grpo(3).actor, miniBatchSize: 2 },
+        trainer: { steps: 3, seed: 5, valFreq: 0, saveFreq: 0 },
+      },
+      promptStyle: "compact",
+      valPrompts: 0,
+      rolloutEvery: 100,
+      resume: false,
+      model: "test-init",
+    };
+    await Effect.runPromise(runGrpo(run).pipe(Effect.provide(stages(root, out, Rewarder.layer))));
+    // One wait copies the reference model at start-up and one saves the final checkpoint.
+    const perStep = (Readback.waits - before - 2) / 3;
+    assert.ok(perStep <= 2, `${perStep} readbacks per step`);
   },
 });
 
