@@ -77,10 +77,11 @@ const numberFlag = (text: string) => (text.trim() === "" ? Number.NaN : Number(t
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { parseGenerateArgs } from "./generate.ts";
  * const options = Result.getOrThrow(parseGenerateArgs(["--model", "m", "--prompt", "Hi", "--seed", "3"]));
- * console.assert(options.seed === 3 && options.temperature === 0);
+ * assert(options.seed === 3 && options.temperature === 0);
  * ```
  */
 export const parseGenerateArgs = (

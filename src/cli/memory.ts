@@ -32,9 +32,10 @@ const gb = (bytes: number) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { memoryReport } from "./memory.ts";
  * const lines = memoryReport({ rollouts: 8, promptTokens: 400, maxNewTokens: 2048, microBatch: 4, imagePatches: 1296 });
- * console.assert(lines.some((line) => line.includes("qwen2.5-vl-3b")));
+ * assert(lines.some((line) => line.includes("qwen2.5-vl-3b")));
  * ```
  */
 export const memoryReport = (shape: GrpoShape): string[] => {

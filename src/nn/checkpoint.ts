@@ -159,9 +159,10 @@ const bytesOf = (values: Float32Array | Uint16Array): Uint8Array =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hostTensorFromF32, hostTensorToF32 } from "./checkpoint.ts";
  * const t = hostTensorFromF32([2], new Float32Array([1, 2]), "BF16");
- * console.assert(hostTensorToF32(t)[1] === 2);
+ * assert(hostTensorToF32(t)[1] === 2);
  * ```
  */
 export const hostTensorFromF32 = (
@@ -181,9 +182,10 @@ export const hostTensorFromF32 = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { hostTensorToF32 } from "./checkpoint.ts";
  * const t = { dtype: "F16" as const, shape: [1], data: new Uint8Array([0x00, 0x3c]) };
- * console.assert(hostTensorToF32(t)[0] === 1);
+ * assert(hostTensorToF32(t)[0] === 1);
  * ```
  */
 export const hostTensorToF32 = (tensor: HostTensor): Float32Array<ArrayBuffer> => {
@@ -207,11 +209,12 @@ export const hostTensorToF32 = (tensor: HostTensor): Float32Array<ArrayBuffer> =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { checkTensorsAgainstConfig } from "./checkpoint.ts";
  * import { PRESETS } from "./config.ts";
  * const result = checkTensorsAgainstConfig(new Map(), PRESETS.tiny.config, "ckpt");
- * console.assert(Result.isFailure(result) && result.failure.tensor === "visual.patch_embed.proj.weight");
+ * assert(Result.isFailure(result) && result.failure.tensor === "visual.patch_embed.proj.weight");
  * ```
  */
 export const checkTensorsAgainstConfig = (
@@ -388,6 +391,7 @@ let temporaryCounter = 0;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect, Result } from "effect";
  * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
  * import { PRESETS, qwen25vlTensorShapes } from "./config.ts";
@@ -402,7 +406,7 @@ let temporaryCounter = 0;
  * const dir = (await Deno.makeTempDir()) + "/step-00000000";
  * await Effect.runPromise(saveCheckpoint(dir, { config, weights, generation, preprocessor, tokenizer }));
  * const loaded = await Effect.runPromise(loadCheckpoint(dir));
- * console.assert(loaded.weights.size === weights.size);
+ * assert(loaded.weights.size === weights.size);
  * ```
  */
 export const saveCheckpoint = (
@@ -479,10 +483,11 @@ export type CheckpointLoadError =
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { openCheckpoint } from "./checkpoint.ts";
  * const error = await Effect.runPromise(Effect.flip(openCheckpoint("/nonexistent")));
- * console.assert(error._tag === "FileIoFailed");
+ * assert(error._tag === "FileIoFailed");
  * ```
  */
 export const openCheckpoint = (dir: string): Effect.Effect<OpenedCheckpoint, CheckpointLoadError> =>
@@ -556,11 +561,12 @@ export const openCheckpoint = (dir: string): Effect.Effect<OpenedCheckpoint, Che
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { readCheckpointTensors } from "./checkpoint.ts";
  * import { PRESETS } from "./config.ts";
  * const empty = { dir: "x", config: PRESETS.tiny.config, tensors: new Map() };
- * console.assert((await Effect.runPromise(readCheckpointTensors(empty, []))).size === 0);
+ * assert((await Effect.runPromise(readCheckpointTensors(empty, []))).size === 0);
  * ```
  */
 export const readCheckpointTensors = (
@@ -598,10 +604,11 @@ export const readCheckpointTensors = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { loadCheckpoint } from "./checkpoint.ts";
  * const error = await Effect.runPromise(Effect.flip(loadCheckpoint("/nonexistent")));
- * console.assert(error.message.includes("/nonexistent"));
+ * assert(error.message.includes("/nonexistent"));
  * ```
  */
 export const loadCheckpoint = (
@@ -625,11 +632,12 @@ export const loadCheckpoint = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { loadTrainingState } from "./checkpoint.ts";
  * import { PRESETS } from "./config.ts";
  * const error = await Effect.runPromise(Effect.flip(loadTrainingState("/nonexistent", PRESETS.tiny.config)));
- * console.assert(error._tag === "FileIoFailed");
+ * assert(error._tag === "FileIoFailed");
  * ```
  */
 export const loadTrainingState = (
@@ -691,13 +699,14 @@ export const loadTrainingState = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect, Option } from "effect";
  * import { latestCheckpoint } from "./checkpoint.ts";
  * const root = await Deno.makeTempDir();
  * await Deno.mkdir(root + "/step-00000010");
  * await Deno.mkdir(root + "/step-00000020.tmp-1-0");
  * const latest = await Effect.runPromise(latestCheckpoint(root));
- * console.assert(Option.getOrThrow(latest).endsWith("step-00000010"));
+ * assert(Option.getOrThrow(latest).endsWith("step-00000010"));
  * ```
  */
 export const latestCheckpoint = (

@@ -213,10 +213,11 @@ const decodeConfig = Schema.decodeUnknownResult(Qwen25VLConfig);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { decodeQwen25VLConfig, encodeQwen25VLConfig, PRESETS } from "./config.ts";
  * const json = encodeQwen25VLConfig(PRESETS.tiny.config);
- * console.assert(Result.isSuccess(decodeQwen25VLConfig(json, "config.json")));
+ * assert(Result.isSuccess(decodeQwen25VLConfig(json, "config.json")));
  * ```
  */
 export const decodeQwen25VLConfig = (
@@ -233,8 +234,9 @@ export const decodeQwen25VLConfig = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeQwen25VLConfig, PRESETS } from "./config.ts";
- * console.assert(encodeQwen25VLConfig(PRESETS["qwen2.5-vl-3b"].config)["hidden_size"] === 2048);
+ * assert(encodeQwen25VLConfig(PRESETS["qwen2.5-vl-3b"].config)["hidden_size"] === 2048);
  * ```
  */
 export const encodeQwen25VLConfig = (config: Qwen25VLConfig): Record<string, unknown> =>
@@ -402,8 +404,9 @@ const SMALL_VOCAB = 4096;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterCount, PRESETS } from "./config.ts";
- * console.assert(parameterCount(PRESETS.tiny.config) < 2_000_000);
+ * assert(parameterCount(PRESETS.tiny.config) < 2_000_000);
  * ```
  */
 export const PRESETS: Readonly<Record<PresetName, ModelPreset>> = {
@@ -541,9 +544,10 @@ export const PRESETS: Readonly<Record<PresetName, ModelPreset>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PRESETS, qwen25vlTensorShapes } from "./config.ts";
  * const shapes = qwen25vlTensorShapes(PRESETS.tiny.config);
- * console.assert(shapes.get("model.embed_tokens.weight")![0] === 1024);
+ * assert(shapes.get("model.embed_tokens.weight")![0] === 1024);
  * ```
  */
 export const qwen25vlTensorShapes = (config: Qwen25VLConfig): Map<string, Array<number>> => {
@@ -609,8 +613,9 @@ export const qwen25vlTensorShapes = (config: Qwen25VLConfig): Map<string, Array<
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parameterCount, PRESETS } from "./config.ts";
- * console.assert(parameterCount(PRESETS["qwen2.5-vl-7b"].config) > 8e9);
+ * assert(parameterCount(PRESETS["qwen2.5-vl-7b"].config) > 8e9);
  * ```
  */
 export const parameterCount = (config: Qwen25VLConfig): number => {
@@ -627,9 +632,10 @@ export const parameterCount = (config: Qwen25VLConfig): number => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { publishedTensorName } from "./config.ts";
- * console.assert(publishedTensorName("model.language_model.norm.weight") === "model.norm.weight");
- * console.assert(publishedTensorName("model.visual.merger.ln_q.weight") === "visual.merger.ln_q.weight");
+ * assert(publishedTensorName("model.language_model.norm.weight") === "model.norm.weight");
+ * assert(publishedTensorName("model.visual.merger.ln_q.weight") === "visual.merger.ln_q.weight");
  * ```
  */
 export const publishedTensorName = (name: string): string => {

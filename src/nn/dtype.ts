@@ -29,8 +29,9 @@ export const FLOAT_DTYPES: ReadonlyArray<Dtype> = ["F32", "F16", "BF16"];
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { isDtype } from "./dtype.ts";
- * console.assert(isDtype("BF16") && !isDtype("F64"));
+ * assert(isDtype("BF16") && !isDtype("F64"));
  * ```
  */
 export const isDtype = (value: string): value is Dtype =>
@@ -41,8 +42,9 @@ export const isDtype = (value: string): value is Dtype =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { elementCount } from "./dtype.ts";
- * console.assert(elementCount([2, 3, 4]) === 24);
+ * assert(elementCount([2, 3, 4]) === 24);
  * ```
  */
 export const elementCount = (shape: ReadonlyArray<number>): number =>
@@ -57,9 +59,10 @@ const scratchU32 = new Uint32Array(scratchF32.buffer);
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f16ToF32, f32ToF16 } from "./dtype.ts";
  * const halves = f32ToF16(new Float32Array([1, 65504, 1e-8]));
- * console.assert(f16ToF32(halves)[1] === 65504);
+ * assert(f16ToF32(halves)[1] === 65504);
  * ```
  */
 export const f32ToF16 = (values: Float32Array): Uint16Array => {
@@ -113,8 +116,9 @@ export const f32ToF16 = (values: Float32Array): Uint16Array => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { f16ToF32 } from "./dtype.ts";
- * console.assert(f16ToF32(new Uint16Array([0x3c00]))[0] === 1);
+ * assert(f16ToF32(new Uint16Array([0x3c00]))[0] === 1);
  * ```
  */
 export const f16ToF32 = (halves: Uint16Array): Float32Array => {
@@ -144,8 +148,9 @@ export const f16ToF32 = (halves: Uint16Array): Float32Array => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bf16ToF32, f32ToBf16 } from "./dtype.ts";
- * console.assert(bf16ToF32(f32ToBf16(new Float32Array([1.5])))[0] === 1.5);
+ * assert(bf16ToF32(f32ToBf16(new Float32Array([1.5])))[0] === 1.5);
  * ```
  */
 export const f32ToBf16 = (values: Float32Array): Uint16Array => {
@@ -168,8 +173,9 @@ export const f32ToBf16 = (values: Float32Array): Uint16Array => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { bf16ToF32 } from "./dtype.ts";
- * console.assert(bf16ToF32(new Uint16Array([0x3f80]))[0] === 1);
+ * assert(bf16ToF32(new Uint16Array([0x3f80]))[0] === 1);
  * ```
  */
 export const bf16ToF32 = (halves: Uint16Array): Float32Array => {

@@ -34,10 +34,11 @@ const ioTry = <A>(path: string, operation: string, run: () => Promise<A>) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { withFile } from "./file_io.ts";
  * const size = withFile(import.meta.filename!, { read: true }, (f) => Effect.promise(() => f.stat()));
- * console.assert((await Effect.runPromise(size)).size > 0);
+ * assert((await Effect.runPromise(size)).size > 0);
  * ```
  */
 export const withFile = <A, E>(
@@ -56,11 +57,12 @@ export const withFile = <A, E>(
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { readAt, withFile } from "./file_io.ts";
  * const path = import.meta.filename!;
  * const head = withFile(path, { read: true }, (f) => readAt(f, path, 0, 4));
- * console.assert((await Effect.runPromise(head)).length === 4);
+ * assert((await Effect.runPromise(head)).length === 4);
  * ```
  */
 export const readAt = (
@@ -86,12 +88,13 @@ export const readAt = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { withFile, writeChunks } from "./file_io.ts";
  * const path = await Deno.makeTempFile();
  * await Effect.runPromise(withFile(path, { write: true }, (f) =>
  *   writeChunks(f, path, [new Uint8Array([1, 2])])));
- * console.assert((await Deno.readFile(path)).length === 2);
+ * assert((await Deno.readFile(path)).length === 2);
  * ```
  */
 export const writeChunks = (
@@ -112,11 +115,12 @@ export const writeChunks = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { writeFileAtomic } from "./file_io.ts";
  * const path = (await Deno.makeTempDir()) + "/a.txt";
  * await Effect.runPromise(writeFileAtomic(path, [new TextEncoder().encode("hi")]));
- * console.assert(await Deno.readTextFile(path) === "hi");
+ * assert(await Deno.readTextFile(path) === "hi");
  * ```
  */
 export const writeFileAtomic = (
@@ -140,9 +144,10 @@ export const writeFileAtomic = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { readText } from "./file_io.ts";
- * console.assert((await Effect.runPromise(readText(import.meta.filename!))).length > 0);
+ * assert((await Effect.runPromise(readText(import.meta.filename!))).length > 0);
  * ```
  */
 export const readText = (path: string): Effect.Effect<string, FileIoFailed> =>

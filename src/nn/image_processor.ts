@@ -58,9 +58,10 @@ export class ImageSizeError extends RangeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { smartResize } from "./image_processor.ts";
  * const [h, w] = smartResize(182, 300);
- * console.assert(h === 168 && w === 308); // 182/28 = 6.5 rounds to 6, half to even
+ * assert(h === 168 && w === 308); // 182/28 = 6.5 rounds to 6, half to even
  * ```
  */
 export const smartResize = (

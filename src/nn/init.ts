@@ -16,10 +16,11 @@ const isNormWeight = (name: string) =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PRESETS } from "./config.ts";
  * import { initialWeights } from "./init.ts";
  * const w = initialWeights(PRESETS.tiny.config, 1);
- * console.assert(w.get("model.norm.weight")![0] === 1);
+ * assert(w.get("model.norm.weight")![0] === 1);
  * ```
  */
 export const initialWeights = (

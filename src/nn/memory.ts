@@ -38,10 +38,11 @@ export const PRECISIONS: Readonly<Record<"f32" | "bf16", Precision>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { weightBytes } from "./memory.ts";
  * import { parameterCount, PRESETS } from "./config.ts";
  * const c = PRESETS["qwen2.5-vl-3b"].config;
- * console.assert(weightBytes(c, 2) === 2 * parameterCount(c));
+ * assert(weightBytes(c, 2) === 2 * parameterCount(c));
  * ```
  */
 export const weightBytes = (config: Qwen25VLConfig, bytesPerValue: number): number =>
@@ -53,10 +54,11 @@ export const weightBytes = (config: Qwen25VLConfig, bytesPerValue: number): numb
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { kvCacheBytes } from "./memory.ts";
  * import { PRESETS } from "./config.ts";
  * // 3B: 2 · 36 layers · 2 KV heads · 128 dims · 2 bytes = 36 KiB per token in bf16.
- * console.assert(kvCacheBytes(PRESETS["qwen2.5-vl-3b"].config, 1, 1, 2) === 36864);
+ * assert(kvCacheBytes(PRESETS["qwen2.5-vl-3b"].config, 1, 1, 2) === 36864);
  * ```
  */
 export const kvCacheBytes = (
@@ -98,10 +100,11 @@ export interface ActivationBytes {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { activationBytes } from "./memory.ts";
  * import { PRESETS } from "./config.ts";
  * const a = activationBytes(PRESETS["qwen2.5-vl-3b"].config, { sequences: 1, tokens: 10, imagePatches: 0 }, 4);
- * console.assert(a.vision === 0 && a.logits === 2 * 10 * 151936 * 4);
+ * assert(a.vision === 0 && a.logits === 2 * 10 * 151936 * 4);
  * ```
  */
 export const activationBytes = (
@@ -148,10 +151,11 @@ export interface TrainingStepBytes {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { PRECISIONS, trainingStepBytes } from "./memory.ts";
  * import { PRESETS } from "./config.ts";
  * const step = trainingStepBytes(PRESETS.tiny.config, { sequences: 2, tokens: 64, imagePatches: 36 }, PRECISIONS.f32);
- * console.assert(step.moments === 2 * step.weights);
+ * assert(step.moments === 2 * step.weights);
  * ```
  */
 export const trainingStepBytes = (
@@ -206,11 +210,12 @@ export interface GrpoBytes {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { grpoBytes, PRECISIONS } from "./memory.ts";
  * import { PRESETS } from "./config.ts";
  * const shape = { rollouts: 8, promptTokens: 400, maxNewTokens: 2048, microBatch: 4, imagePatches: 1296 };
  * const g = grpoBytes(PRESETS["qwen2.5-vl-3b"].config, shape, PRECISIONS.f32);
- * console.assert(g.peak > 80e9); // all-f32 GRPO on 3B does not fit one 80 GB GPU
+ * assert(g.peak > 80e9); // all-f32 GRPO on 3B does not fit one 80 GB GPU
  * ```
  */
 export const grpoBytes = (

@@ -26,12 +26,13 @@ export interface MropePositions {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { mropePositions } from "./positions.ts";
  * // 2 text tokens, an image of 1×4×4 patches (4 merged tokens, id 9), 1 text token.
  * const { ids, delta } = mropePositions([1, 2, 9, 9, 9, 9, 3], 9, [[1, 4, 4]], 2);
- * console.assert(ids.slice(0, 7).join() === "0,1,2,2,2,2,4"); // temporal row
- * console.assert(ids.slice(7, 14).join() === "0,1,2,2,3,3,4"); // height row
- * console.assert(delta === 5 - 7);
+ * assert(ids.slice(0, 7).join() === "0,1,2,2,2,2,4"); // temporal row
+ * assert(ids.slice(7, 14).join() === "0,1,2,2,3,3,4"); // height row
+ * assert(delta === 5 - 7);
  * ```
  */
 export const mropePositions = (

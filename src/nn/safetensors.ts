@@ -72,11 +72,12 @@ const isDimension = (value: unknown): value is number =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { parseSafetensorsHeader } from "./safetensors.ts";
  * const json = new TextEncoder().encode('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}');
  * const header = Result.getOrThrow(parseSafetensorsHeader(json, 8, "w.safetensors"));
- * console.assert(header.tensors[0]!.name === "w");
+ * assert(header.tensors[0]!.name === "w");
  * ```
  */
 export const parseSafetensorsHeader = (
@@ -177,11 +178,12 @@ const headerLengthOf = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { decodeSafetensors, encodeSafetensors } from "./safetensors.ts";
  * const bytes = encodeSafetensors(new Map([["b", { dtype: "U8", shape: [3], data: new Uint8Array([1, 2, 3]) }]]));
  * const { tensors } = Result.getOrThrow(decodeSafetensors(bytes, "mem"));
- * console.assert(tensors.get("b")!.data[2] === 3);
+ * assert(tensors.get("b")!.data[2] === 3);
  * ```
  */
 export const decodeSafetensors = (
@@ -233,9 +235,10 @@ const assertConsistent = (name: string, tensor: HostTensor): void => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeSafetensorsHeader } from "./safetensors.ts";
  * const { prefix, order } = encodeSafetensorsHeader(new Map([["x", { dtype: "F32", shape: [], data: new Uint8Array(4) }]]), {});
- * console.assert(prefix.length % 8 === 0 && order[0]![0] === "x");
+ * assert(prefix.length % 8 === 0 && order[0]![0] === "x");
  * ```
  */
 export const encodeSafetensorsHeader = (
@@ -269,9 +272,10 @@ export const encodeSafetensorsHeader = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeSafetensors } from "./safetensors.ts";
  * const bytes = encodeSafetensors(new Map([["x", { dtype: "F32", shape: [1], data: new Uint8Array(4) }]]));
- * console.assert(bytes.length % 8 === 4);
+ * assert(bytes.length % 8 === 4);
  * ```
  */
 export const encodeSafetensors = (
@@ -316,12 +320,13 @@ export const writeSafetensorsFile = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { readSafetensorsHeader, writeSafetensorsFile } from "./safetensors.ts";
  * const path = (await Deno.makeTempDir()) + "/m.safetensors";
  * await Effect.runPromise(writeSafetensorsFile(path, new Map([["x", { dtype: "U8", shape: [2], data: new Uint8Array(2) }]])));
  * const header = await Effect.runPromise(readSafetensorsHeader(path));
- * console.assert(header.tensors[0]!.shape[0] === 2);
+ * assert(header.tensors[0]!.shape[0] === 2);
  * ```
  */
 export const readSafetensorsHeader = (
@@ -344,13 +349,14 @@ export const readSafetensorsHeader = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { readSafetensorsHeader, readSafetensorsTensors, writeSafetensorsFile } from "./safetensors.ts";
  * const path = (await Deno.makeTempDir()) + "/m.safetensors";
  * await Effect.runPromise(writeSafetensorsFile(path, new Map([["x", { dtype: "U8", shape: [1], data: new Uint8Array([7]) }]])));
  * const header = await Effect.runPromise(readSafetensorsHeader(path));
  * const tensors = await Effect.runPromise(readSafetensorsTensors(path, header, ["x"]));
- * console.assert(tensors.get("x")!.data[0] === 7);
+ * assert(tensors.get("x")!.data[0] === 7);
  * ```
  */
 export const readSafetensorsTensors = (

@@ -49,9 +49,10 @@ export class VisionLayoutError extends RangeError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { raggedWindows } from "./vision_inputs.ts";
  * const r = raggedWindows(Int32Array.from([0, 4, 6]), 1)!;
- * console.assert(r.longest === 4 && r.paddedRows[4] === 4 && r.keyLengths[1] === 2);
+ * assert(r.longest === 4 && r.paddedRows[4] === 4 && r.keyLengths[1] === 2);
  * ```
  */
 export const raggedWindows = (cu: Int32Array, images: number): RaggedWindows | undefined => {

@@ -104,8 +104,9 @@ export const curvePlots: ReadonlyArray<CurvePlot> = [
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { metricAt } from "./curves.ts";
- * console.assert(metricAt({ reward: { overall: 0.5 } }, "reward.overall") === 0.5);
+ * assert(metricAt({ reward: { overall: 0.5 } }, "reward.overall") === 0.5);
  * ```
  */
 export const metricAt = (row: unknown, path: string): number | undefined => {
@@ -129,9 +130,10 @@ export interface CurvePoint {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { curvePlots, curvePoints } from "./curves.ts";
  * const kl = curvePlots.find((p) => p.id === "kl")!;
- * console.assert(curvePoints(kl, []).length === 0);
+ * assert(curvePoints(kl, []).length === 0);
  * ```
  */
 export const curvePoints = (

@@ -19,8 +19,9 @@ const ENTITIES: Readonly<Record<string, string>> = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { escapeMarkup } from "./escape.ts";
- * console.assert(escapeMarkup('<b a="1">') === "&lt;b a=&quot;1&quot;&gt;");
+ * assert(escapeMarkup('<b a="1">') === "&lt;b a=&quot;1&quot;&gt;");
  * ```
  */
 export const escapeMarkup = (text: string): string =>

@@ -39,9 +39,10 @@ const utf8 = new TextDecoder("utf-8", { fatal: false });
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { splitCompleteLines, startOfFile } from "./jsonl.ts";
  * const chunk = splitCompleteLines(new TextEncoder().encode('{"a":1}\n{"a":'), startOfFile);
- * console.assert(chunk.lines.length === 1 && chunk.next.offset === 8 && chunk.pendingBytes === 5);
+ * assert(chunk.lines.length === 1 && chunk.next.offset === 8 && chunk.pendingBytes === 5);
  * ```
  */
 export const splitCompleteLines = (bytes: Uint8Array, cursor: JsonlCursor): JsonlChunk => {
@@ -67,10 +68,11 @@ export const splitCompleteLines = (bytes: Uint8Array, cursor: JsonlCursor): Json
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result, Schema } from "effect";
  * import { decodeJsonLine } from "./jsonl.ts";
  * const r = decodeJsonLine(Schema.Struct({ a: Schema.Number }), "m.jsonl", { line: 3, text: "{}" });
- * console.assert(Result.isFailure(r));
+ * assert(Result.isFailure(r));
  * ```
  */
 export const decodeJsonLine = <S extends Schema.ConstraintDecoder<unknown>>(

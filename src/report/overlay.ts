@@ -20,9 +20,10 @@ export const OVERLAY_SIZE = 384;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { drawableBox } from "./overlay.ts";
  * const b = drawableBox([30, 5, 10, 1e9], 40, 20, 2);
- * console.assert(b.x === 20 && b.y === 10 && b.width === 40 && b.height === 32);
+ * assert(b.x === 20 && b.y === 10 && b.width === 40 && b.height === 32);
  * ```
  */
 export const drawableBox = (
@@ -73,13 +74,14 @@ const boxMarkup = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rolloutOverlaySvg } from "./overlay.ts";
  * const svg = rolloutOverlaySvg({
  *   image: { path: "a.png", width: 64, height: 48 },
  *   groundTruth: { objects: [{ id: "cube.1", bbox: [8, 20, 24, 36] }], relationships: [] },
  *   predicted: null,
  * }, "a.png");
- * console.assert(svg.startsWith("<svg") && svg.includes("cube.1"));
+ * assert(svg.startsWith("<svg") && svg.includes("cube.1"));
  * ```
  */
 export const rolloutOverlaySvg = (

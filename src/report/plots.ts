@@ -32,10 +32,11 @@ const baseConfig = {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { curvePlots } from "./curves.ts";
  * import { curveSpec } from "./plots.ts";
  * const spec = curveSpec(curvePlots[0]!, []);
- * console.assert(spec.title === curvePlots[0]!.title);
+ * assert(spec.title === curvePlots[0]!.title);
  * ```
  */
 export const curveSpec = (plot: CurvePlot, rows: ReadonlyArray<MetricsRow>): TopLevelSpec => ({
@@ -63,13 +64,14 @@ export const curveSpec = (plot: CurvePlot, rows: ReadonlyArray<MetricsRow>): Top
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { categorySpec } from "./plots.ts";
  * const spec = categorySpec({
  *   kind: "val", step: 5, time: 0, accuracy: 0.5, formatRate: 1, responseLength: 10,
  *   reward: { overall: 0, format: 0, count: 0, accuracy: 0, spatial: 0 },
  *   perCategory: { depth: { accuracy: 0.5, count: 2 } },
  * });
- * console.assert(String(spec.title).includes("step 5"));
+ * assert(String(spec.title).includes("step 5"));
  * ```
  */
 export const categorySpec = (row: ValMetrics): TopLevelSpec => ({

@@ -101,12 +101,13 @@ th{background:#f4f4f4;font-weight:normal}.rollout{display:flex;gap:1rem;margin:1
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { reportHtml } from "./report_html.ts";
  * const html = reportHtml({
  *   name: "<run>", config: {}, rows: [], figures: [], categoryFigure: undefined,
  *   rollouts: [], warnings: [], generatedAt: "2026-11-25T00:00:00Z",
  * });
- * console.assert(html.includes("&lt;run&gt;") && !html.includes("<run>"));
+ * assert(html.includes("&lt;run&gt;") && !html.includes("<run>"));
  * ```
  */
 export const reportHtml = (c: ReportContent): string => {

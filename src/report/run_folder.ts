@@ -43,8 +43,9 @@ export interface RunPaths {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runPaths } from "./run_folder.ts";
- * console.assert(runPaths("runs/a").metrics === "runs/a/metrics.jsonl");
+ * assert(runPaths("runs/a").metrics === "runs/a/metrics.jsonl");
  * ```
  */
 export const runPaths = (root: string): RunPaths => ({
@@ -63,8 +64,9 @@ export const runPaths = (root: string): RunPaths => ({
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rolloutFileName } from "./run_folder.ts";
- * console.assert(rolloutFileName(10) === "step-000010.jsonl");
+ * assert(rolloutFileName(10) === "step-000010.jsonl");
  * ```
  */
 export const rolloutFileName = (step: number): string =>
@@ -77,8 +79,9 @@ const ROLLOUT_FILE = /^step-(\d{6,})\.jsonl$/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { rolloutStepOf } from "./run_folder.ts";
- * console.assert(rolloutStepOf("step-000010.jsonl") === 10 && rolloutStepOf("x.tmp") === undefined);
+ * assert(rolloutStepOf("step-000010.jsonl") === 10 && rolloutStepOf("x.tmp") === undefined);
  * ```
  */
 export const rolloutStepOf = (fileName: string): number | undefined => {

@@ -14,9 +14,10 @@ import { join, sep } from "node:path";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { runRelativeSegments } from "./safe_path.ts";
- * console.assert(runRelativeSegments("rollouts/images/a.png")?.length === 3);
- * console.assert(runRelativeSegments("../secret") === undefined);
+ * assert(runRelativeSegments("rollouts/images/a.png")?.length === 3);
+ * assert(runRelativeSegments("../secret") === undefined);
  * ```
  */
 export const runRelativeSegments = (path: string): ReadonlyArray<string> | undefined => {

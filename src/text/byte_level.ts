@@ -33,8 +33,9 @@ const utf8 = new TextEncoder();
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { toByteLevel } from "./byte_level.ts";
- * console.assert(toByteLevel(" hé") === "ĠhÃ©");
+ * assert(toByteLevel(" hé") === "ĠhÃ©");
  * ```
  */
 export const toByteLevel = (text: string): string => {
@@ -49,8 +50,9 @@ export const toByteLevel = (text: string): string => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { fromByteLevel } from "./byte_level.ts";
- * console.assert(new TextDecoder().decode(fromByteLevel("ĠhÃ©")) === " hé");
+ * assert(new TextDecoder().decode(fromByteLevel("ĠhÃ©")) === " hé");
  * ```
  */
 export const fromByteLevel = (token: string): Uint8Array | undefined => {

@@ -44,9 +44,10 @@ const IMAGE_PLACEHOLDER = "<|vision_start|><|image_pad|><|vision_end|>";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { renderChat } from "./chat_template.ts";
  * const text = renderChat([{ role: "user", content: [{ type: "image" }, { type: "text", text: "Hi" }] }]);
- * console.assert(text.endsWith("<|vision_start|><|image_pad|><|vision_end|>Hi<|im_end|>\n<|im_start|>assistant\n"));
+ * assert(text.endsWith("<|vision_start|><|image_pad|><|vision_end|>Hi<|im_end|>\n<|im_start|>assistant\n"));
  * ```
  */
 export const renderChat = (
@@ -85,8 +86,9 @@ export const renderChat = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { expandImagePads } from "./chat_template.ts";
- * console.assert(expandImagePads("a<|image_pad|>b", [3]) === "a<|image_pad|><|image_pad|><|image_pad|>b");
+ * assert(expandImagePads("a<|image_pad|>b", [3]) === "a<|image_pad|><|image_pad|><|image_pad|>b");
  * ```
  */
 export const expandImagePads = (text: string, padsPerImage: ReadonlyArray<number>): string => {
@@ -109,9 +111,10 @@ export const expandImagePads = (text: string, padsPerImage: ReadonlyArray<number
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { singleImagePrompt } from "./chat_template.ts";
  * const prompt = singleImagePrompt("Where is the cube?", 9);
- * console.assert(prompt.split("<|image_pad|>").length - 1 === 9);
+ * assert(prompt.split("<|image_pad|>").length - 1 === 9);
  * ```
  */
 export const singleImagePrompt = (question: string, imagePads: number): string =>

@@ -31,12 +31,13 @@ export class CorpusRecordInvalid extends Schema.TaggedError<CorpusRecordInvalid>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect } from "effect";
  * import { corpusFromJsonl } from "./corpus.ts";
  * const path = await Deno.makeTempFile({ suffix: ".jsonl" });
  * await Deno.writeTextFile(path, '{"problem":"Where?","answer":"(A) left"}\n');
  * const texts = await Effect.runPromise(corpusFromJsonl([path], ["problem", "answer"]));
- * console.assert(texts.join("|") === "Where?|(A) left");
+ * assert(texts.join("|") === "Where?|(A) left");
  * ```
  */
 export const corpusFromJsonl = (

@@ -28,9 +28,10 @@ const UNSUPPORTED = /\\[wWbBhHAzZGdD]|\(\?>|\[\[:|[+*?]\+/;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileSplitPattern, QWEN2_SPLIT_PATTERN } from "./split_pattern.ts";
  * const regex = compileSplitPattern(QWEN2_SPLIT_PATTERN);
- * console.assert(regex instanceof RegExp && "it's 42".match(regex)!.join("|") === "it|'s| |4|2");
+ * assert(regex instanceof RegExp && "it's 42".match(regex)!.join("|") === "it|'s| |4|2");
  * ```
  */
 export const compileSplitPattern = (source: string): RegExp | string => {
@@ -54,9 +55,10 @@ export const compileSplitPattern = (source: string): RegExp | string => {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { compileSplitPattern, QWEN2_SPLIT_PATTERN, splitIsolated } from "./split_pattern.ts";
  * const regex = compileSplitPattern(QWEN2_SPLIT_PATTERN) as RegExp;
- * console.assert(splitIsolated("Hi  there", regex).join("|") === "Hi| | there");
+ * assert(splitIsolated("Hi  there", regex).join("|") === "Hi| | there");
  * ```
  */
 export const splitIsolated = (text: string, regex: RegExp): Array<string> => {

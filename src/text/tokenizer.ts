@@ -96,12 +96,13 @@ export class Tokenizer {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Result } from "effect";
    * import { Tokenizer } from "./tokenizer.ts";
    * import { trainByteLevelBpe } from "./trainer.ts";
    * const json = Result.getOrThrow(trainByteLevelBpe(["low lower lowest"], { vocabSize: 300 }));
    * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(json, "trained"));
-   * console.assert(tokenizer.decode(tokenizer.encode("lowest")) === "lowest");
+   * assert(tokenizer.decode(tokenizer.encode("lowest")) === "lowest");
    * ```
    */
   static fromJson(json: unknown, file: string): Result.Result<Tokenizer, TokenizerInvalid> {
@@ -174,12 +175,13 @@ export class Tokenizer {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Result } from "effect";
    * import { Tokenizer } from "./tokenizer.ts";
    * import { trainByteLevelBpe } from "./trainer.ts";
    * const json = Result.getOrThrow(trainByteLevelBpe(["a b c"], { vocabSize: 300, specialTokens: ["<|x|>"] }));
    * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(json, "t"));
-   * console.assert(tokenizer.encode("a<|x|>")[1] === tokenizer.tokenToId("<|x|>"));
+   * assert(tokenizer.encode("a<|x|>")[1] === tokenizer.tokenToId("<|x|>"));
    * ```
    */
   encode(text: string): Array<number> {
@@ -197,12 +199,13 @@ export class Tokenizer {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Result } from "effect";
    * import { Tokenizer } from "./tokenizer.ts";
    * import { trainByteLevelBpe } from "./trainer.ts";
    * const json = Result.getOrThrow(trainByteLevelBpe(["a b c"], { vocabSize: 300, specialTokens: ["<|x|>"] }));
    * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(json, "t"));
-   * console.assert(!tokenizer.encodeOrdinary("<|x|>").includes(tokenizer.tokenToId("<|x|>")!));
+   * assert(!tokenizer.encodeOrdinary("<|x|>").includes(tokenizer.tokenToId("<|x|>")!));
    * ```
    */
   encodeOrdinary(text: string): Array<number> {
@@ -218,11 +221,12 @@ export class Tokenizer {
    *
    * @example
    * ```ts
+   * import assert from "node:assert/strict";
    * import { Result } from "effect";
    * import { Tokenizer } from "./tokenizer.ts";
    * import { trainByteLevelBpe } from "./trainer.ts";
    * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 256 })), "t"));
-   * console.assert(tokenizer.decode(tokenizer.encode("héllo ✓")) === "héllo ✓");
+   * assert(tokenizer.decode(tokenizer.encode("héllo ✓")) === "héllo ✓");
    * ```
    */
   decode(ids: ReadonlyArray<number>, options: DecodeOptions = {}): string {
@@ -348,12 +352,14 @@ export class Tokenizer {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect, Result } from "effect";
  * import { loadTokenizer } from "./tokenizer.ts";
  * import { trainByteLevelBpe } from "./trainer.ts";
  * const path = (await Deno.makeTempDir()) + "/tokenizer.json";
  * await Deno.writeTextFile(path, JSON.stringify(Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 300 }))));
- * console.assert((await Effect.runPromise(loadTokenizer(path))).vocabSize === 300);
+ * const tokenizer = await Effect.runPromise(loadTokenizer(path));
+ * assert(tokenizer.decode(tokenizer.encode("xx")) === "xx");
  * ```
  */
 export const loadTokenizer = (
@@ -376,11 +382,12 @@ export const loadTokenizer = (
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { Tokenizer, tokenizerJsonText } from "./tokenizer.ts";
  * import { trainByteLevelBpe } from "./trainer.ts";
  * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 256 })), "t"));
- * console.assert(JSON.parse(tokenizerJsonText(tokenizer)).model.type === "BPE");
+ * assert(JSON.parse(tokenizerJsonText(tokenizer)).model.type === "BPE");
  * ```
  */
 export const tokenizerJsonText = (tokenizer: Tokenizer): string =>
@@ -391,13 +398,14 @@ export const tokenizerJsonText = (tokenizer: Tokenizer): string =>
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Effect, Result } from "effect";
  * import { loadTokenizer, saveTokenizer, Tokenizer } from "./tokenizer.ts";
  * import { trainByteLevelBpe } from "./trainer.ts";
  * const tokenizer = Result.getOrThrow(Tokenizer.fromJson(Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 256 })), "t"));
  * const path = (await Deno.makeTempDir()) + "/tokenizer.json";
  * await Effect.runPromise(saveTokenizer(path, tokenizer));
- * console.assert((await Effect.runPromise(loadTokenizer(path))).vocabSize === 256);
+ * assert((await Effect.runPromise(loadTokenizer(path))).vocabSize === 256);
  * ```
  */
 export const saveTokenizer = (

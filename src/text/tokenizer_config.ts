@@ -13,6 +13,7 @@ import type { Tokenizer } from "./tokenizer.ts";
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { QWEN_SPECIAL_TOKENS } from "./special_tokens.ts";
  * import { Tokenizer } from "./tokenizer.ts";
@@ -20,7 +21,7 @@ import type { Tokenizer } from "./tokenizer.ts";
  * import { trainByteLevelBpe } from "./trainer.ts";
  * const json = Result.getOrThrow(trainByteLevelBpe(["x"], { vocabSize: 300, specialTokens: QWEN_SPECIAL_TOKENS }));
  * const config = tokenizerConfigJson(Result.getOrThrow(Tokenizer.fromJson(json, "t")), 2048);
- * console.assert(config["eos_token"] === "<|im_end|>");
+ * assert(config["eos_token"] === "<|im_end|>");
  * ```
  */
 export const tokenizerConfigJson = (

@@ -78,10 +78,11 @@ const pairKey = (left: number, right: number) => left * PAIR_BASE + right;
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { Result } from "effect";
  * import { trainByteLevelBpe } from "./trainer.ts";
  * const json = Result.getOrThrow(trainByteLevelBpe(["the cube is behind the cube"], { vocabSize: 270 }));
- * console.assert(json.model.merges.length > 0 && json.model.vocab["Ġcube"] !== undefined);
+ * assert(json.model.merges.length > 0 && json.model.vocab["Ġcube"] !== undefined);
  * ```
  */
 export const trainByteLevelBpe = (

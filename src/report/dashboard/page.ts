@@ -27,8 +27,9 @@ pre { white-space: pre-wrap; max-width: 720px; background: #f4f4f4; padding: .5r
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { dashboardPage } from "./page.ts";
- * console.assert(dashboardPage(1000).includes('data-poll-ms="1000"'));
+ * assert(dashboardPage(1000).includes('data-poll-ms="1000"'));
  * ```
  */
 export const dashboardPage = (pollMs: number): string =>
