@@ -15,10 +15,10 @@
 import { Effect } from "effect";
 import { encode as encodePng } from "fast-png";
 import { Arena } from "../src/gpu/buffer_pool.ts";
-import { crossEntropyBackward, crossEntropyForward } from "../src/gpu/ops/cross_entropy.ts";
 import type { CommandRecorder } from "../src/gpu/recorder.ts";
 import { predictRecords } from "../src/eval/model_predictor.ts";
 import type { EvalRecord } from "../src/eval/record.ts";
+import { recordSftLoss } from "../src/nn/sft_loss.ts";
 import { packBatch, type SequenceSample } from "../src/nn/batch.ts";
 import { parameterCount, PRESETS, type Qwen25VLConfig } from "../src/nn/config.ts";
 import { generate } from "../src/nn/generate.ts";
@@ -116,29 +116,8 @@ const recordForwardBackward = (
   arena: Arena,
   samples: ReadonlyArray<SequenceSample>,
 ) =>
-(rec: CommandRecorder) => {
-  const host = packBatch(vlm.config, samples, PRESET.generation.pad_token_id);
-  const batch = vlm.upload(arena, host);
-  const { logits, saved } = vlm.forward(rec, arena, batch);
-  const rows = host.batch * host.length;
-  const stats = {
-    lse: arena.alloc([rows]),
-    logp: arena.alloc([rows]),
-    entropy: arena.alloc([rows]),
-    summary: arena.alloc([2]),
-  };
-  crossEntropyForward(rec, logits, batch.targets, stats);
-  const dlogits = arena.alloc(logits.shape);
-  crossEntropyBackward(rec, {
-    logits,
-    targets: batch.targets,
-    lse: stats.lse,
-    summary: stats.summary,
-    dlogits,
-  }, { gradScale: 1 });
-  vlm.backward(rec, arena, saved, dlogits);
-  return stats.summary;
-};
+(rec: CommandRecorder) =>
+  recordSftLoss(rec, arena, vlm, packBatch(vlm.config, samples, PRESET.generation.pad_token_id));
 
 /** What the PyTorch peer reports. */
 interface PeerReport {

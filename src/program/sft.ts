@@ -12,13 +12,11 @@ import { readJsonl } from "../dataset/jsonl.ts";
 import { StvqaRecord } from "../dataset/record.ts";
 import { Gpu } from "../gpu/gpu.ts";
 import { Arena } from "../gpu/buffer_pool.ts";
-import { crossEntropyBackward, crossEntropyForward } from "../gpu/ops/cross_entropy.ts";
-import type { CommandRecorder } from "../gpu/recorder.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
-import type { Tensor } from "../gpu/tensor.ts";
 import { packBatch, type SequenceSample } from "../nn/batch.ts";
 import { latestCheckpoint, loadTrainingState } from "../nn/checkpoint.ts";
 import { AdamW } from "../nn/optimizer.ts";
+import { recordSftLoss } from "../nn/sft_loss.ts";
 import { optimizerStep } from "../nn/train_step.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { DataOrder } from "./data_order.ts";
@@ -124,38 +122,6 @@ const exampleCache = (
     });
 };
 
-/** Records one micro-batch: forward, mean cross-entropy on response tokens, backward. */
-const recordMicroBatch = (
-  setup: ModelSetup,
-  arena: Arena,
-  samples: ReadonlyArray<SequenceSample>,
-  gradScale: number,
-) =>
-(rec: CommandRecorder): Tensor => {
-  const vlm = setup.vlm;
-  const host = packBatch(setup.config, samples, setup.generation.pad_token_id);
-  const batch = vlm.upload(arena, host);
-  const { logits, saved } = vlm.forward(rec, arena, batch);
-  const rows = host.batch * host.length;
-  const stats = {
-    lse: arena.alloc([rows]),
-    logp: arena.alloc([rows]),
-    entropy: arena.alloc([rows]),
-    summary: arena.alloc([2]),
-  };
-  crossEntropyForward(rec, logits, batch.targets, stats);
-  const dlogits = arena.alloc(logits.shape);
-  crossEntropyBackward(rec, {
-    logits,
-    targets: batch.targets,
-    lse: stats.lse,
-    summary: stats.summary,
-    dlogits,
-  }, { gradScale });
-  vlm.backward(rec, arena, saved, dlogits);
-  return stats.summary;
-};
-
 const progressLine = (text: string) => {
   const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
   Deno.stderr.writeSync(new TextEncoder().encode(line));
@@ -222,12 +188,17 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
         lr,
         (rec) =>
           Array.from({ length: micro }, (_, m) =>
-            recordMicroBatch(
-              setup,
+            recordSftLoss(
+              rec,
               arena,
-              samples.slice(m * o.microBatch, (m + 1) * o.microBatch),
+              setup.vlm,
+              packBatch(
+                setup.config,
+                samples.slice(m * o.microBatch, (m + 1) * o.microBatch),
+                setup.generation.pad_token_id,
+              ),
               1 / micro,
-            )(rec)),
+            )),
       )
     );
     const seconds = (performance.now() - stepStart) / 1000;

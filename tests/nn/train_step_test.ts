@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { Effect } from "effect";
 import { Arena } from "../../src/gpu/buffer_pool.ts";
-import { crossEntropyBackward, crossEntropyForward } from "../../src/gpu/ops/cross_entropy.ts";
 import { fill } from "../../src/gpu/ops/fill.ts";
 import { CommandRecorder } from "../../src/gpu/recorder.ts";
 import type { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { packBatch } from "../../src/nn/batch.ts";
 import { PRESETS } from "../../src/nn/config.ts";
 import { AdamW } from "../../src/nn/optimizer.ts";
+import { recordSftLoss } from "../../src/nn/sft_loss.ts";
 import { optimizerStep } from "../../src/nn/train_step.ts";
 import { Vlm } from "../../src/nn/vlm.ts";
 import { modelFromCheckpoint, saveRunCheckpoint } from "../../src/stages/model_setup.ts";
@@ -17,30 +17,10 @@ import { micro, samples, weightsFor } from "./micro.ts";
 
 const settings = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, maxGradNorm: 1 };
 
-/** Records forward, mean cross-entropy on the response tokens and backward; returns the loss. */
-const sftLoss = (vlm: Vlm, arena: Arena) => (rec: CommandRecorder) => {
-  const host = packBatch(micro, samples(), 0);
-  const batch = vlm.upload(arena, host);
-  const { logits, saved } = vlm.forward(rec, arena, batch);
-  const rows = host.batch * host.length;
-  const stats = {
-    lse: arena.alloc([rows]),
-    logp: arena.alloc([rows]),
-    entropy: arena.alloc([rows]),
-    summary: arena.alloc([2]),
-  };
-  crossEntropyForward(rec, logits, batch.targets, stats);
-  const dlogits = arena.alloc(logits.shape);
-  crossEntropyBackward(rec, {
-    logits,
-    targets: batch.targets,
-    lse: stats.lse,
-    summary: stats.summary,
-    dlogits,
-  });
-  vlm.backward(rec, arena, saved, dlogits);
-  return [stats.summary];
-};
+/** The SFT loss of the micro samples, as a step's record callback. */
+const sftLoss = (vlm: Vlm, arena: Arena) => (rec: CommandRecorder) => [
+  recordSftLoss(rec, arena, vlm, packBatch(micro, samples(), 0)),
+];
 
 const logitsOf = async (rt: GpuRuntime, vlm: Vlm) => {
   const arena = new Arena(rt.pool);
