@@ -19,6 +19,7 @@ import { AdamW } from "../nn/optimizer.ts";
 import { recordSftLoss } from "../nn/sft_loss.ts";
 import { optimizerStep } from "../nn/train_step.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
+import { showProgress } from "../report/progress.ts";
 import { DataOrder } from "./data_order.ts";
 import { type PromptExample, promptExample, sftSample } from "../stages/examples.ts";
 import { evaluateGreedy, summarize } from "./greedy_eval.ts";
@@ -122,11 +123,6 @@ const exampleCache = (
     });
 };
 
-const progressLine = (text: string) => {
-  const line = Deno.stderr.isTerminal() ? `\r\x1b[2K${text}` : `${text}\n`;
-  Deno.stderr.writeSync(new TextEncoder().encode(line));
-};
-
 /** The SFT run as an Effect (needs the `Gpu` service). */
 export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   const gpu = yield* Gpu;
@@ -216,8 +212,10 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
     yield* Effect.promise(() =>
       Deno.writeTextFile(metricsFile, JSON.stringify(row) + "\n", { append: true })
     );
-    progressLine(
-      `sft ${row.step}/${o.steps} loss ${loss.toFixed(4)} |g| ${outcome.gradNorm.toFixed(3)} ` +
+    showProgress(
+      row.step,
+      o.steps,
+      `sft loss ${loss.toFixed(4)} |g| ${outcome.gradNorm.toFixed(3)} ` +
         `lr ${lr.toExponential(2)} ${seconds.toFixed(2)} s/step${
           outcome.applied ? "" : " (skipped: non-finite)"
         }`,
@@ -242,7 +240,6 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
       });
     }
   }
-  if (Deno.stderr.isTerminal()) progressLine("\n");
   const trainMinutes = (performance.now() - started) / 60000;
   if (o.evalPrompts === 0) return { trainMinutes, skippedLong };
   const evalExamples: PromptExample[] = [];

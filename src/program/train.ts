@@ -36,6 +36,7 @@ import type { RolloutSample } from "../report/rollouts.ts";
 import type { TrainMetrics } from "../report/metrics.ts";
 import { readMetrics } from "../report/run_folder.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
+import { showProgress } from "../report/progress.ts";
 import { evaluateGreedy, summarize } from "./greedy_eval.ts";
 import { DataOrder } from "./data_order.ts";
 
@@ -316,12 +317,13 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       seconds: { rollout: (t1 - t0) / 1000, scoring: (t2 - t1) / 1000, update: (t3 - t2) / 1000 },
     };
     yield* sink.append(row);
-    yield* Effect.logInfo(
-      `step ${row.step}/${g.trainer.steps} reward ${row.reward.overall.toFixed(3)} ` +
-        `(format ${row.reward.format.toFixed(2)} count ${row.reward.count.toFixed(2)} ` +
-        `accuracy ${row.reward.accuracy.toFixed(2)} spatial ${row.reward.spatial.toFixed(2)}) ` +
-        `kl ${row.kl.toExponential(2)} len ${row.responseLength.toFixed(0)} ` +
-        `${((t3 - t0) / 1000).toFixed(1)} s`,
+    showProgress(
+      row.step,
+      g.trainer.steps,
+      `reward ${row.reward.overall.toFixed(3)} (format ${row.reward.format.toFixed(2)} ` +
+        `count ${row.reward.count.toFixed(2)} accuracy ${row.reward.accuracy.toFixed(2)} ` +
+        `spatial ${row.reward.spatial.toFixed(2)}) kl ${row.kl.toExponential(2)} ` +
+        `len ${row.responseLength.toFixed(0)} ${((t3 - t0) / 1000).toFixed(1)} s/step`,
     );
     if ((step + 1) % run.rolloutEvery === 0 || step + 1 === g.trainer.steps) {
       const samples: RolloutSample[] = [];
