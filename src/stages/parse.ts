@@ -12,7 +12,7 @@
  */
 import { Context, Effect, Layer, Schema, SchemaIssue } from "effect";
 import { Box } from "../domain/box.ts";
-import type { FormatFailure, FormatRule, ParsedResponse } from "../domain/response.ts";
+import { type FormatFailure, FormatRule, type ParsedResponse } from "../domain/response.ts";
 import { duplicateObjectIds, ObjectId, type SceneGraph } from "../domain/scene_graph.ts";
 
 /** The four tags of the SpatialThinker output format, in the order failures are listed. */
@@ -254,23 +254,8 @@ const readScene = (sceneText: string): SceneReading => {
   return { scene, listsObjects, failures };
 };
 
-const RULE_ORDER: ReadonlyArray<FormatRule> = [
-  "observe-tag",
-  "scene-tag",
-  "think-tag",
-  "answer-tag",
-  "scene-json",
-  "scene-object",
-  "objects-list",
-  "relationships-list",
-  "object-keys",
-  "object-id",
-  "object-bbox",
-  "relation-keys",
-  "relation-predicate",
-  "relation-id",
-  "unique-ids",
-];
+/** Failures are reported in the order the domain lists the rules. */
+const RULE_ORDER: ReadonlyArray<FormatRule> = FormatRule.literals;
 
 /**
  * Parses a response or ground-truth string. Never throws; failures are data.
