@@ -41,23 +41,8 @@
 #endif
 #endif
 
-// Invocations per workgroup.
-override WG: u32 = 64u;
 // Rows of the streamed tile (dq: keys, dkv: query rows); fixed, processed four at a time.
 const TILE: u32 = 16u;
-// Rows (dq: query rows, dkv: keys) per invocation.
-#ifdef ROWS_1
-const R: u32 = 1u;
-#endif
-#ifdef ROWS_2
-const R: u32 = 2u;
-#endif
-#ifdef ROWS_4
-const R: u32 = 4u;
-#endif
-#ifdef ROWS_8
-const R: u32 = 8u;
-#endif
 
 // Two streamed tiles side by side (naga cannot pass workgroup pointers to functions, so helpers
 // take the tile's start instead): A = dq: K rows, dkv: Q rows; B = dq: V rows, dkv: dO rows.

@@ -63,3 +63,19 @@ fn key_limit(t: u32, key_len: u32) -> u32 {
   let causal = max(i32(t) + params.limit_offset, 0);
   return min(key_len, max(u32(causal), params.prefix_len));
 }
+
+// Invocations per workgroup.
+override WG: u32 = 64u;
+// Rows per invocation (forward: query rows; backward dq: query rows, dkv: keys).
+#ifdef ROWS_1
+const R: u32 = 1u;
+#endif
+#ifdef ROWS_2
+const R: u32 = 2u;
+#endif
+#ifdef ROWS_4
+const R: u32 = 4u;
+#endif
+#ifdef ROWS_8
+const R: u32 = 8u;
+#endif

@@ -33,23 +33,8 @@
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 
-// Invocations per workgroup.
-override WG: u32 = 64u;
 // Keys per tile (fixed: a tile's scores are four vec4s per row).
 const BC: u32 = 16u;
-// Query rows per invocation.
-#ifdef ROWS_1
-const R: u32 = 1u;
-#endif
-#ifdef ROWS_2
-const R: u32 = 2u;
-#endif
-#ifdef ROWS_4
-const R: u32 = 4u;
-#endif
-#ifdef ROWS_8
-const R: u32 = 8u;
-#endif
 
 var<workgroup> k_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
 var<workgroup> v_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
