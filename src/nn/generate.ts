@@ -145,6 +145,8 @@ export const generate = async (
   // Prompt pass: fill the cache, sample the first token from each prompt's last row.
   let rec = new CommandRecorder(rt, "generate");
   const batch = vlm.upload(arena, host);
+  /** [B] u32 0..B−1: one row per sequence, shared by every decode step. */
+  const sequenceRows = upload(iota(B), [B]);
   const prefillCache: DecoderCache = {
     layers,
     capacity,
@@ -162,7 +164,7 @@ export const generate = async (
     rec,
     hidden,
     upload(Uint32Array.from(lengths, (n, b) => b * T + n - 1), [B]),
-    upload(iota(B), [B]),
+    sequenceRows,
     last,
   );
   sampleTokens(rec, nextLogits(rec, last), sampled, sampleOptions(0));
@@ -199,7 +201,7 @@ export const generate = async (
         cache: {
           layers,
           capacity,
-          srcRows: upload(iota(B), [B]),
+          srcRows: sequenceRows,
           dstRows: upload(Uint32Array.from(lengths, (n, b) => b * capacity + n + step - 1), [B]),
           keyCount: capacity,
           mask: { kind: "full" },

@@ -198,7 +198,7 @@ export class Updater extends Context.Service<Updater, {
                 const dlogp = arena.alloc([rows]);
                 grpoLossGpu(rec, {
                   logp: current.logp,
-                  oldLogp: old === current.logp ? copyOf(rec, arena, current.logp) : old,
+                  oldLogp: old,
                   refLogp,
                   advantage: upload(vlm, arena, micro.advantage),
                   mask: upload(vlm, arena, micro.mask),
@@ -246,10 +246,3 @@ export class Updater extends Context.Service<Updater, {
     }),
   );
 }
-
-/** A copy of `t` in the arena (the loss binds old and new log-probs as two tensors). */
-const copyOf = (rec: CommandRecorder, arena: Arena, t: Tensor): Tensor => {
-  const out = arena.alloc(t.shape);
-  rec.copy(t, out);
-  return out;
-};
