@@ -21,7 +21,7 @@ import { optimizerStep } from "../nn/train_step.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { showProgress } from "../report/progress.ts";
 import { DataOrder } from "./data_order.ts";
-import { type PromptExample, promptExample, sftSample } from "../stages/examples.ts";
+import { cachedPromptExamples, type PromptExample, sftSample } from "../stages/examples.ts";
 import { evaluateGreedy, summarize } from "./greedy_eval.ts";
 import {
   modelFromCheckpoint,
@@ -99,29 +99,15 @@ export const sftLearningRate = (step: number, o: SftOptions): number => {
 
 const readRecords = (file: string) => Stream.runCollect(readJsonl(file, StvqaRecord));
 
-/** Prompt examples built on first use (image decode + tokenize), cached by record index. */
-const exampleCache = (
-  records: ReadonlyArray<StvqaRecord>,
-  setup: ModelSetup,
-  o: SftOptions,
-) => {
-  const cache = new Map<number, PromptExample>();
-  const processor = processorSettings(setup.preprocessor);
-  return (i: number) =>
-    Effect.gen(function* () {
-      const hit = cache.get(i);
-      if (hit !== undefined) return hit;
-      const example = yield* promptExample(
-        records[i]!,
-        o.data,
-        setup.tokenizer,
-        processor,
-        o.promptStyle,
-      );
-      cache.set(i, example);
-      return example;
-    });
-};
+/** The run's records as cached prompt examples. */
+const exampleCache = (records: ReadonlyArray<StvqaRecord>, setup: ModelSetup, o: SftOptions) =>
+  cachedPromptExamples(
+    records,
+    o.data,
+    setup.tokenizer,
+    processorSettings(setup.preprocessor),
+    o.promptStyle,
+  );
 
 /** The SFT run as an Effect (needs the `Gpu` service). */
 export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
@@ -222,21 +208,11 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
     );
     if (row.step % o.saveEvery === 0 || row.step === o.steps) {
       yield* saveRunCheckpoint(checkpoints, setup, optimizer, {
-        format: "spatial-thinker/trainer-state@1",
         step: row.step,
         seed: o.seed,
         rng: { algorithm: "sfc32-fork(seed, epoch)", state: `${o.seed}` },
-        data_order: order.state,
-        optimizer: {
-          name: "adamw",
-          updates: optimizer.step,
-          learning_rate: lr,
-          beta1: 0.9,
-          beta2: 0.999,
-          epsilon: 1e-8,
-          weight_decay: o.weightDecay,
-        },
-        ...(setup.preset ? { preset: setup.preset } : {}),
+        dataOrder: order.state,
+        learningRate: lr,
       });
     }
   }

@@ -14,14 +14,9 @@
 import { Effect, Option, Stream } from "effect";
 import { readJsonl } from "../dataset/jsonl.ts";
 import { StvqaRecord } from "../dataset/record.ts";
-import {
-  latestCheckpoint,
-  loadCheckpoint,
-  loadTrainingState,
-  type TrainerState,
-} from "../nn/checkpoint.ts";
+import { latestCheckpoint, loadCheckpoint, loadTrainingState } from "../nn/checkpoint.ts";
 import { parseResponse } from "../stages/parse.ts";
-import { type PromptExample, promptExample, type PromptStyle } from "../stages/examples.ts";
+import { cachedPromptExamples, type PromptStyle } from "../stages/examples.ts";
 import { processorSettings, saveRunCheckpoint } from "../stages/model_setup.ts";
 import { Policy } from "../stages/policy.ts";
 import { Reasoner, type Rollout } from "../stages/reason.ts";
@@ -33,7 +28,8 @@ import type { GrpoConfig } from "../rl/config.ts";
 import { learningRateAt } from "../rl/schedule.ts";
 import { MetricsSink } from "../report/sink.ts";
 import type { RolloutSample } from "../report/rollouts.ts";
-import type { TrainMetrics } from "../report/metrics.ts";
+import type { RewardMeans, TrainMetrics } from "../report/metrics.ts";
+import type { RewardBreakdown } from "../domain/reward.ts";
 import { readMetrics } from "../report/run_folder.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { showProgress } from "../report/progress.ts";
@@ -63,6 +59,15 @@ export interface TrainRun {
 const mean = <T>(xs: ReadonlyArray<T>, f: (x: T) => number) =>
   xs.length === 0 ? 0 : xs.reduce((s, x) => s + f(x), 0) / xs.length;
 
+/** Mean of each reward component. */
+const rewardMeans = (rewards: ReadonlyArray<RewardBreakdown>): RewardMeans => ({
+  overall: mean(rewards, (r) => r.overall),
+  format: mean(rewards, (r) => r.format),
+  count: mean(rewards, (r) => r.count),
+  accuracy: mean(rewards, (r) => r.accuracy),
+  spatial: mean(rewards, (r) => r.spatial),
+});
+
 const sceneRecord = (parsed: ScoredResponse["response"]) => {
   const scene = parsed.response.scene;
   return scene === undefined ? null : {
@@ -74,27 +79,18 @@ const sceneRecord = (parsed: ScoredResponse["response"]) => {
   };
 };
 
-/** Loads records and builds prompt examples on first use (image decode + tokenize). */
+/** Loads a record file as cached prompt examples (image decode + tokenize on first use). */
 const examplesOf = (file: string, run: TrainRun) =>
   Effect.gen(function* () {
     const { setup } = yield* Policy;
     const records = [...yield* Stream.runCollect(readJsonl(file, StvqaRecord))];
-    const processor = processorSettings(setup.preprocessor);
-    const cache = new Map<number, PromptExample>();
-    const get = (i: number) =>
-      Effect.gen(function* () {
-        const hit = cache.get(i);
-        if (hit !== undefined) return hit;
-        const example = yield* promptExample(
-          records[i]!,
-          run.data,
-          setup.tokenizer,
-          processor,
-          run.promptStyle,
-        );
-        cache.set(i, example);
-        return example;
-      });
+    const get = cachedPromptExamples(
+      records,
+      run.data,
+      setup.tokenizer,
+      processorSettings(setup.preprocessor),
+      run.promptStyle,
+    );
     return { records, get };
   });
 
@@ -187,13 +183,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       kind: "val",
       step,
       time: Date.now() / 1000,
-      reward: {
-        overall: mean(results, (r) => r.reward.overall),
-        format: mean(results, (r) => r.reward.format),
-        count: mean(results, (r) => r.reward.count),
-        accuracy: mean(results, (r) => r.reward.accuracy),
-        spatial: mean(results, (r) => r.reward.spatial),
-      },
+      reward: rewardMeans(results.map((r) => r.reward)),
       accuracy: summary.accuracy,
       formatRate: summary.formatRate,
       responseLength: mean(results, (r) => policy.setup.tokenizer.encode(r.response).length),
@@ -207,31 +197,16 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
   });
 
   const checkpoint = (step: number) =>
-    saveRunCheckpoint(
-      checkpoints,
-      policy.setup,
-      policy.optimizer,
-      {
-        format: "spatial-thinker/trainer-state@1",
-        step,
-        seed: g.trainer.seed,
-        rng: {
-          algorithm: "philox(seed·1000003 + step) / sfc32-fork(seed, epoch)",
-          state: `${g.trainer.seed}`,
-        },
-        data_order: order.state,
-        optimizer: {
-          name: "adamw",
-          updates: policy.optimizer.step,
-          learning_rate: g.actor.lr,
-          beta1: g.actor.betas[0],
-          beta2: g.actor.betas[1],
-          epsilon: 1e-8,
-          weight_decay: g.actor.weightDecay,
-        },
-        ...(policy.setup.preset ? { preset: policy.setup.preset } : {}),
-      } satisfies TrainerState,
-    );
+    saveRunCheckpoint(checkpoints, policy.setup, policy.optimizer, {
+      step,
+      seed: g.trainer.seed,
+      rng: {
+        algorithm: "philox(seed·1000003 + step) / sfc32-fork(seed, epoch)",
+        state: `${g.trainer.seed}`,
+      },
+      dataOrder: order.state,
+      learningRate: g.actor.lr,
+    });
 
   if (start === 0 && g.trainer.valFreq > 0) yield* validate(0);
   for (let step = start; step < g.trainer.steps; step++) {
@@ -289,13 +264,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       kind: "train",
       step: step + 1,
       time: Date.now() / 1000,
-      reward: {
-        overall: mean(scored, (s) => s.breakdown.overall),
-        format: mean(scored, (s) => s.breakdown.format),
-        count: mean(scored, (s) => s.breakdown.count),
-        accuracy: mean(scored, (s) => s.breakdown.accuracy),
-        spatial: mean(scored, (s) => s.breakdown.spatial),
-      },
+      reward: rewardMeans(scored.map((s) => s.breakdown)),
       accuracy: mean(scored, (s) => s.breakdown.accuracy),
       formatRate: mean(scored, (s) => s.breakdown.format),
       zeroVarianceGroups: zeroVarianceGroupFraction(rewards, groups),

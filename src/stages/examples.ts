@@ -98,3 +98,25 @@ export const sftSample = (
     responseStart: example.promptTokens.length,
   };
 };
+
+/**
+ * Prompt examples of `records`, built on first use (image decode, processing, tokenizing) and
+ * cached by record index, so a training loop pays for each record once.
+ */
+export const cachedPromptExamples = (
+  records: ReadonlyArray<StvqaRecord>,
+  dataRoot: string,
+  tokenizer: Tokenizer,
+  processor: ImageProcessorConfig,
+  style: PromptStyle,
+) => {
+  const cache = new Map<number, PromptExample>();
+  return (i: number) =>
+    Effect.gen(function* () {
+      const hit = cache.get(i);
+      if (hit !== undefined) return hit;
+      const example = yield* promptExample(records[i]!, dataRoot, tokenizer, processor, style);
+      cache.set(i, example);
+      return example;
+    });
+};

@@ -79,14 +79,44 @@ export const modelFromCheckpoint = (rt: GpuRuntime, dir: string) =>
     generation: ckpt.generation,
   }));
 
+/** Where a run stands when it saves; the optimizer's part of the state comes from the optimizer. */
+export interface RunPosition {
+  /** Training steps completed (names the folder `step-XXXXXXXX`). */
+  readonly step: number;
+  readonly seed: number;
+  /** How the run's randomness derives from the seed. */
+  readonly rng: TrainerState["rng"];
+  readonly dataOrder: TrainerState["data_order"];
+  /** The learning rate of the last step. */
+  readonly learningRate: number;
+}
+
 /** Reads the weights and optimizer moments back and writes `root/step-XXXXXXXX` atomically. */
 export const saveRunCheckpoint = (
   root: string,
   setup: ModelSetup,
   optimizer: AdamW,
-  state: TrainerState,
+  run: RunPosition,
 ) =>
   Effect.gen(function* () {
+    const { beta1, beta2, eps, weightDecay } = optimizer.settings;
+    const state: TrainerState = {
+      format: "spatial-thinker/trainer-state@1",
+      step: run.step,
+      seed: run.seed,
+      rng: run.rng,
+      data_order: run.dataOrder,
+      optimizer: {
+        name: "adamw",
+        updates: optimizer.step,
+        learning_rate: run.learningRate,
+        beta1,
+        beta2,
+        epsilon: eps,
+        weight_decay: weightDecay,
+      },
+      ...(setup.preset ? { preset: setup.preset } : {}),
+    };
     const rt = setup.vlm.runtime;
     const rec = new CommandRecorder(rt, "checkpoint");
     setup.vlm.params.read(rec);

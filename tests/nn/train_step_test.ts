@@ -81,20 +81,11 @@ gpuTest("a checkpoint written by a run loads back with identical logits", async 
     generation: PRESETS.tiny.generation,
   };
   const dir = await Effect.runPromise(saveRunCheckpoint(root, setup, optimizer, {
-    format: "spatial-thinker/trainer-state@1",
     step: 1,
     seed: 13,
     rng: { algorithm: "test", state: "13" },
-    data_order: { epoch: 0, position: 0 },
-    optimizer: {
-      name: "adamw",
-      updates: optimizer.step,
-      learning_rate: 1e-2,
-      beta1: 0.9,
-      beta2: 0.999,
-      epsilon: 1e-8,
-      weight_decay: 0,
-    },
+    dataOrder: { epoch: 0, position: 0 },
+    learningRate: 1e-2,
   }));
   const loaded = await Effect.runPromise(modelFromCheckpoint(rt, dir));
   assert.deepEqual(await logitsOf(rt, loaded.vlm), await logitsOf(rt, vlm));
