@@ -5,12 +5,13 @@
  *
  * @module
  */
+import { IGNORE_INDEX } from "../gpu/ops/cross_entropy.ts";
 import type { Qwen25VLConfig } from "./config.ts";
 import type { ProcessedImage } from "./image_processor.ts";
 import { mropePositions } from "./positions.ts";
 
 /** Marks a target that contributes no loss (prompt tokens, padding). */
-export const IGNORE_TARGET = 0xffffffff;
+export const IGNORE_TARGET = IGNORE_INDEX;
 
 /** One sequence: the full token ids (prompt + response), its image, and which tokens are learned. */
 export interface SequenceSample {

@@ -35,14 +35,15 @@ export class AdamW {
   constructor(rt: GpuRuntime, params: Parameters, settings: AdamWSettings) {
     this.settings = settings;
     this.#params = params;
+    // Moments start at zero: new WebGPU buffers are zero-initialised.
     for (const p of params.all()) {
       this.#m.set(
         p.name,
-        rt.createTensor(p.value.shape, "f32", new Float32Array(numelOf(p.value))),
+        rt.createTensor(p.value.shape),
       );
       this.#v.set(
         p.name,
-        rt.createTensor(p.value.shape, "f32", new Float32Array(numelOf(p.value))),
+        rt.createTensor(p.value.shape),
       );
     }
   }
@@ -105,5 +106,3 @@ export class AdamW {
     this.step = state.step;
   }
 }
-
-const numelOf = (t: Tensor) => t.shape.reduce((a, b) => a * b, 1);
