@@ -36,6 +36,7 @@ const viewAs = (dtype: DType, bytes: ArrayBuffer, offset: number, length: number
     case "i32":
       return new Int32Array(bytes, offset, length);
     case "f16":
+    case "bf16":
       return new Uint16Array(bytes, offset, length);
   }
 };

@@ -6,13 +6,17 @@
  */
 import { ShapeMismatch } from "./errors.ts";
 
-/** Element types our kernels read and write. */
-export type DType = "f32" | "f16" | "u32" | "i32";
+/**
+ * Element types our kernels read and write. `bf16` (and `f16` weights) are stored two per u32 word,
+ * element 2i in the low half; kernels unpack them to f32.
+ */
+export type DType = "f32" | "f16" | "bf16" | "u32" | "i32";
 
 /** Bytes per element of each dtype. */
 export const BYTES_PER_ELEMENT: Readonly<Record<DType, number>> = {
   f32: 4,
   f16: 2,
+  bf16: 2,
   u32: 4,
   i32: 4,
 };

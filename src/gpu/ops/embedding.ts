@@ -8,6 +8,9 @@
  * dominates, as it would for any dense gradient. Tables larger than one storage binding (Qwen's
  * 151936 × 2048 f32 is 1.24 GB) are bound in row blocks.
  *
+ * The forward also gathers from a 16-bit inference table (bf16 or f16, two values per u32 word,
+ * even D), widening to f32; the backward needs an f32 table gradient.
+ *
  * @module
  */
 import type { Arena } from "../buffer_pool.ts";
@@ -19,12 +22,19 @@ import { grid1d, packParams } from "./dispatch.ts";
 import { rowChunks } from "./row_chunks.ts";
 import { threadsPerRow } from "./row_reduce.ts";
 
-const tableShape = (op: string, table: Tensor) => {
+const tableShape = (op: string, table: Tensor, allowPacked = false) => {
   const [vocab, dim] = table.shape;
   if (table.shape.length !== 2 || vocab === undefined || dim === undefined || dim === 0) {
     throw new ShapeMismatch({ op, detail: `table must be [V, D], got [${table.shape}]` });
   }
-  expectShape(op, "table", table, [vocab, dim]);
+  const packed = allowPacked && (table.dtype === "bf16" || table.dtype === "f16");
+  if (packed && dim % 2 !== 0) {
+    throw new ShapeMismatch({
+      op,
+      detail: `a ${table.dtype} table needs an even width (two values per word), got D = ${dim}`,
+    });
+  }
+  expectShape(op, "table", table, [vocab, dim], packed ? table.dtype : "f32");
   return { vocab, dim };
 };
 
@@ -37,8 +47,8 @@ const tableBlocks = (rec: CommandRecorder, op: string, table: Tensor) =>
   );
 
 /**
- * Records out[n, :] = table[ids[n], :] for ids u32 [N], table [V, D] f32, out [N, D] f32.
- * Ids ≥ V give NaN rows.
+ * Records out[n, :] = table[ids[n], :] for ids u32 [N], table [V, D] f32 (or bf16/f16 with even
+ * D, widened exactly), out [N, D] f32. Ids ≥ V give NaN rows.
  */
 export const embeddingForward = (
   rec: CommandRecorder,
@@ -47,13 +57,14 @@ export const embeddingForward = (
   out: Tensor,
 ): void => {
   const op = "embeddingForward";
-  const { vocab, dim } = tableShape(op, table);
+  const { vocab, dim } = tableShape(op, table, true);
   const tokens = ids.shape[0] ?? 0;
   expectShape(op, "ids", ids, [tokens], "u32");
   expectShape(op, "out", out, [tokens, dim]);
   const tpr = threadsPerRow(dim);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "embedding_fwd.wgsl",
+    defines: { PACKED_BF16: table.dtype === "bf16", PACKED_F16: table.dtype === "f16" },
     constants: { TPR: tpr },
   });
   for (const block of tableBlocks(rec, op, table)) {

@@ -18,7 +18,9 @@ const bitsOf = (value: number): number => {
  * A tensor larger than one storage binding (a 3B embedding's gradient) is filled in chunks.
  */
 export const fill = (rec: CommandRecorder, t: Tensor, value: number): void => {
-  if (t.dtype === "f16") throw new TypeError("fill: f16 tensors are not supported");
+  if (t.dtype === "f16" || t.dtype === "bf16") {
+    throw new TypeError(`fill: ${t.dtype} tensors are not supported`);
+  }
   const pipeline = rec.runtime.pipelines.get({ kernel: "fill.wgsl" });
   const count = numel(t.shape);
   const bits = t.dtype === "f32" ? bitsOf(value) : value >>> 0;

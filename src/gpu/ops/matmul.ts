@@ -13,6 +13,9 @@
  * The WGSL comes from matmul_wgsl.ts (one shader per tile size; see there why), tiles are chosen
  * from the shape, and operands larger than one storage binding are split into row chunks.
  *
+ * Inference weights may be 16-bit: in the NT layout B can be a `bf16` or `f16` tensor (two values
+ * per u32, even K), widened in the kernel and accumulated in f32 (`linearForward`, the LM head).
+ *
  * @module
  */
 import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
@@ -20,16 +23,27 @@ import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
 import { TENSOR_USAGE } from "../buffer_pool.ts";
 import { assertDisjoint } from "./disjoint.ts";
-import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
+import {
+  byteLength,
+  BYTES_PER_ELEMENT,
+  describe,
+  type DType,
+  expectShape,
+  type Tensor,
+} from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
 import {
   MATMUL_WORKGROUP,
   type MatmulLayout,
   matmulSource,
   type MatmulVariant,
+  type PackedDtype,
 } from "./matmul_wgsl.ts";
 
-export type { MatmulLayout } from "./matmul_wgsl.ts";
+export type { MatmulLayout, PackedDtype } from "./matmul_wgsl.ts";
+
+/** Whether a tensor holds packed 16-bit values (two per u32 word). */
+export const isPacked = (dtype: DType): dtype is PackedDtype => dtype === "bf16" || dtype === "f16";
 
 /** Per-invocation register tile: `tm` rows × `4·tn4` columns of C. */
 export interface MatmulTile {
@@ -150,6 +164,7 @@ export const chooseTile = (
  * Shapes (f32), with an optional leading batch axis on A and C (B either has the same batch axis
  * or none, then it is shared):
  * - NN: A [M, K], B [K, N]; NT: A [M, K], B [N, K]; TN: A [K, M], B [K, N]; C [M, N].
+ * In NT, B may also be bf16 or f16 with an even K (two values per u32 word never straddle rows).
  */
 export const matmulShape = (
   op: string,
@@ -174,8 +189,28 @@ export const matmulShape = (
   }
   const n = (layout === "NT" ? b.shape.at(-2) : b.shape.at(-1))!;
   const bBatch = broadcastB ? [] : [batch];
+  if (isPacked(b.dtype) && layout !== "NT") {
+    throw new ShapeMismatch({
+      op,
+      detail: `B is ${
+        describe(b)
+      }: 16-bit B is supported only in the NT layout (weights [out, in])`,
+    });
+  }
+  if (isPacked(b.dtype) && k % 2 !== 0) {
+    throw new ShapeMismatch({
+      op,
+      detail: `B is ${describe(b)}: 16-bit B needs an even inner dimension K, got ${k}`,
+    });
+  }
   expectShape(op, "A", a, a.shape, "f32");
-  expectShape(op, "B", b, [...bBatch, ...(layout === "NT" ? [n, k] : [k, n])], "f32");
+  expectShape(
+    op,
+    "B",
+    b,
+    [...bBatch, ...(layout === "NT" ? [n, k] : [k, n])],
+    isPacked(b.dtype) ? b.dtype : "f32",
+  );
   expectShape(op, "C", c, [...(batched ? [batch] : []), m, n], "f32");
   if (m === 0 || n === 0) {
     throw new ShapeMismatch({ op, detail: `empty output ${describe(c)}` });
@@ -209,7 +244,7 @@ const viewOf = (
       tensor: {
         ...o.tensor,
         shape: [split.length, o.ld],
-        offset: o.tensor.offset + split.start * o.ld * 4,
+        offset: o.tensor.offset + split.start * o.ld * BYTES_PER_ELEMENT[o.tensor.dtype],
       },
       offset: 0,
     };
@@ -239,7 +274,7 @@ const planSplit = (
   let chunk = s[dim];
   for (const o of big) {
     // Chunk starts must keep binding offsets aligned and vec4 element offsets whole.
-    const rowBytes = o.ld * 4;
+    const rowBytes = o.ld * BYTES_PER_ELEMENT[o.tensor.dtype];
     const granule = Math.max(4, align / gcd(rowBytes, align));
     chunk = Math.min(chunk, Math.floor(limit / rowBytes / granule) * granule);
   }
@@ -347,7 +382,8 @@ const matmulViaNT = (
  * Records `C = alpha·op(A)·op(B) (+ bias) (+ C if accumulate)` for every batch entry.
  *
  * Shapes (f32): NN A [(batch,) M, K] · B [(batch,) K, N]; NT B [(batch,) N, K]; TN A [(batch,) K, M];
- * C [(batch,) M, N]; bias [N]. A 2-D B with 3-D A is shared across the batch.
+ * C [(batch,) M, N]; bias [N]. A 2-D B with 3-D A is shared across the batch. In NT, B may be
+ * bf16 or f16 (packed, even K): 16-bit weights, f32 accumulation.
  * Throws `ShapeMismatch` before recording anything; splits operands over the binding limit into
  * row chunks (batch 1 only) and throws `TensorTooLarge` when it cannot.
  *
@@ -439,6 +475,7 @@ export const matmul = (
       vec4,
       bias: withBias,
       accumulate: (options.accumulate ?? false) || laterK,
+      ...(isPacked(b.dtype) ? { packedB: b.dtype } : {}),
     });
     const params = packParams([
       { u32: dims.m },

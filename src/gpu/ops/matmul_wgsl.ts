@@ -13,6 +13,11 @@
  * Storage is row-major with explicit row strides and element offsets (`Params`), so a launcher can
  * bind a slice of an operand too big for one binding.
  *
+ * In the NT layout B (weights [out, in]) may be stored in 16 bits, two values per u32 word with
+ * element 2i in the low half: bf16 widens exactly by a shift (`bitcast<f32>(w << 16)`), f16 by
+ * `unpack2x16float` (core WGSL, no `shader-f16` needed). Products accumulate in f32 either way, and
+ * the vec4 path reads four K-values of B as one `vec2<u32>` — half the bytes of the f32 kernel.
+ *
  * @module
  */
 
@@ -32,7 +37,12 @@ export interface MatmulVariant {
   readonly bias: boolean;
   /** Add the product to C's previous contents (gradient accumulation). */
   readonly accumulate: boolean;
+  /** B is stored packed in 16 bits (NT only); absent for f32. */
+  readonly packedB?: PackedDtype;
 }
+
+/** 16-bit storage of a packed operand. */
+export type PackedDtype = "bf16" | "f16";
 
 /** Invocations per workgroup along N (x) and M (y). 8×8 was fastest on lavapipe (webgpu.md §8.1). */
 export const MATMUL_WORKGROUP = [8, 8] as const;
@@ -59,12 +69,40 @@ const COMPONENTS = ["x", "y", "z", "w"] as const;
 
 const range = (n: number): number[] => Array.from({ length: n }, (_, i) => i);
 
+/**
+ * Widening of packed B: `unpack_b4` turns one `vec2<u32>` (4 consecutive values) into a vec4, and
+ * `b_at` reads element `e` (scalar path).
+ */
+const unpackers = (packed: PackedDtype, vec4: boolean): string => {
+  const four = packed === "bf16"
+    ? `  let lo = bitcast<vec2<f32>>(w << vec2<u32>(16u));
+  let hi = bitcast<vec2<f32>>(w & vec2<u32>(0xffff0000u));
+  return vec4<f32>(lo.x, hi.x, lo.y, hi.y);`
+    : "  return vec4<f32>(unpack2x16float(w.x), unpack2x16float(w.y));";
+  const one = packed === "bf16"
+    ? "  return bitcast<f32>(select(w << 16u, w & 0xffff0000u, (e & 1u) == 1u));"
+    : "  return unpack2x16float(w)[e & 1u];";
+  return vec4
+    ? `
+// B values 4i..4i+3 (${packed}, two per word, element 2i in the low half) as f32.
+fn unpack_b4(w: vec2<u32>) -> vec4<f32> {
+${four}
+}`
+    : `
+// Element e of B (${packed}, two per word, element 2i in the low half) as f32.
+fn b_at(e: u32) -> f32 {
+  let w = b[e / 2u];
+${one}
+}`;
+};
+
 /** Bindings, parameter block and the bounds-checked load/store helpers. */
 const prelude = (v: MatmulVariant): string => {
   const elem = v.vec4 ? "vec4<f32>" : "f32";
+  const bElem = v.packedB === undefined ? elem : v.vec4 ? "vec2<u32>" : "u32";
   const fields = MATMUL_PARAMS.map((f) => `  ${f}: ${f === "alpha" ? "f32" : "u32"},`).join("\n");
   // Only the scalar path needs bounds-checked loads (see `Body`).
-  const loader = (name: string, buffer: string) =>
+  const loader = (name: string, element: (at: string) => string) =>
     v.vec4 ? "" : `
 // Four consecutive elements (row r, columns col..col+3) of a rows×cols matrix; zero outside it.
 fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f32> {
@@ -72,7 +110,7 @@ fn ${name}(base: u32, ld: u32, rows: u32, cols: u32, r: u32, col: u32) -> vec4<f
   if (r < rows) {
     let start = base + r * ld + col;
     for (var q = 0u; q < 4u; q++) {
-      if (col + q < cols) { value[q] = ${buffer}[start + q]; }
+      if (col + q < cols) { value[q] = ${element("start + q")}; }
     }
   }
   return value;
@@ -93,7 +131,7 @@ ${fields}
 }
 
 @group(0) @binding(0) var<storage, read> a: array<${elem}>;
-@group(0) @binding(1) var<storage, read> b: array<${elem}>;
+@group(0) @binding(1) var<storage, read> b: array<${bElem}>;
 @group(0) @binding(2) var<storage, read_write> c: array<${elem}>;
 ${
     v.bias
@@ -101,8 +139,10 @@ ${
 @group(0) @binding(4) var<uniform> p: Params;`
       : "@group(0) @binding(3) var<uniform> p: Params;"
   }
-${loader("load_a", "a")}
-${loader("load_b", "b")}
+${loader("load_a", (at) => `a[${at}]`)}
+${loader("load_b", (at) => v.packedB === undefined ? `b[${at}]` : `b_at(${at})`)}${
+    v.packedB === undefined ? "" : unpackers(v.packedB, v.vec4)
+  }
 
 // Epilogue for columns col..col+3 of row r: scale, bias, accumulate, store (inside C only).
 fn store_c(base: u32, r: u32, col: u32, product: vec4<f32>) {
@@ -162,8 +202,11 @@ const bodyNN = (tm: number, tn4: number, vec4: boolean): Body => {
   return { setup, loop };
 };
 
-/** NT: per 4 k-steps, one vec4 of A per row and one of B per column (both along K); dot products. */
-const bodyNT = (tm: number, tn4: number, vec4: boolean): Body => {
+/**
+ * NT: per 4 k-steps, one vec4 of A per row and one of B per column (both along K); dot products.
+ * Packed B is indexed in the same units (one `vec2<u32>` holds 4 values) and widened on load.
+ */
+const bodyNT = (tm: number, tn4: number, vec4: boolean, packed: boolean): Body => {
   const setup = vec4
     ? [
       ...range(tm).map((i) => `let ra${i} = (a_base + min(row0 + ${i}u, p.m - 1u) * p.lda) / 4u;`),
@@ -183,7 +226,9 @@ const bodyNT = (tm: number, tn4: number, vec4: boolean): Body => {
   for (const jj of range(4 * tn4)) {
     loop.push(
       vec4
-        ? `  let b${jj} = b[rb${jj} + k / 4u];`
+        ? packed
+          ? `  let b${jj} = unpack_b4(b[rb${jj} + k / 4u]);`
+          : `  let b${jj} = b[rb${jj} + k / 4u];`
         : `  let b${jj} = load_b(b_base, p.ldb, p.n, p.k, col0 + ${jj}u, k);`,
     );
   }
@@ -255,13 +300,16 @@ export const matmulSource = (v: MatmulVariant): string => {
   if (![1, 2, 4, 8, 16].includes(v.tm) || ![1, 2, 4].includes(v.tn4)) {
     throw new RangeError(`matmul: unsupported tile ${v.tm}×${4 * v.tn4}`);
   }
+  if (v.packedB !== undefined && v.layout !== "NT") {
+    throw new RangeError(`matmul: packed B needs the NT layout, got ${v.layout}`);
+  }
   if (v.layout === "TN" && v.tm % 4 !== 0) {
     throw new RangeError(`matmul: TN needs a multiple of 4 rows per invocation, got ${v.tm}`);
   }
   const body = v.layout === "NN"
     ? bodyNN(v.tm, v.tn4, v.vec4)
     : v.layout === "NT"
-    ? bodyNT(v.tm, v.tn4, v.vec4)
+    ? bodyNT(v.tm, v.tn4, v.vec4, v.packedB !== undefined)
     : bodyTN(v.tm, v.tn4, v.vec4);
   const accumulators = range(v.tm).flatMap((i) =>
     range(v.tn4).map((j) => `var c${i}_${j} = vec4<f32>(0.0);`)
@@ -271,6 +319,7 @@ export const matmulSource = (v: MatmulVariant): string => {
   );
   const [wx, wy] = MATMUL_WORKGROUP;
   return `// matmul ${v.layout}, ${v.tm}×${4 * v.tn4} per invocation${v.vec4 ? ", vec4" : ""}` +
+    `${v.packedB ? `, ${v.packedB} B` : ""}` +
     `${v.bias ? ", bias" : ""}${v.accumulate ? ", accumulate" : ""} (generated by matmul_wgsl.ts)
 ${prelude(v)}
 @compute @workgroup_size(${wx}, ${wy}, 1)
