@@ -20,6 +20,11 @@ export interface SequenceSample {
   readonly image?: ProcessedImage;
   /** Tokens from this index on are the response: predicted (targets) and never image tokens. */
   readonly responseStart: number;
+  /**
+   * Loss weight of learning each token (aligned with `tokens`; only response tokens count).
+   * Default 1 for every token: the plain mean cross-entropy.
+   */
+  readonly tokenWeights?: ReadonlyArray<number>;
 }
 
 /** A padded batch on the host. `B` sequences of `T` positions (the longest sequence). */
@@ -36,6 +41,8 @@ export interface HostBatch {
   readonly targets: Uint32Array<ArrayBuffer>;
   /** Number of learned targets in the batch. */
   readonly targetCount: number;
+  /** [B·T] loss weight of each row's target; 0 where the target is ignored. */
+  readonly targetWeights: Float32Array<ArrayBuffer>;
   /** Images in batch order (one per sequence that has one). */
   readonly images: ReadonlyArray<ProcessedImage>;
   /** [imageTokens] rows of the flattened [B·T] sequence that take image features, in order. */
@@ -57,6 +64,7 @@ export const packBatch = (
   const positions = new Float32Array(3 * B * T);
   const lengths = new Uint32Array(B);
   const targets = new Uint32Array(B * T).fill(IGNORE_TARGET);
+  const targetWeights = new Float32Array(B * T);
   const images: ProcessedImage[] = [];
   const imageRows: number[] = [];
   let targetCount = 0;
@@ -86,6 +94,7 @@ export const packBatch = (
         }
         if (t + 1 < n && t + 1 >= sample.responseStart) {
           targets[row] = sample.tokens[t + 1]!;
+          targetWeights[row] = sample.tokenWeights?.[t + 1] ?? 1;
           targetCount++;
         }
       } else {
@@ -110,6 +119,7 @@ export const packBatch = (
     lengths,
     targets,
     targetCount,
+    targetWeights,
     images,
     imageRows: Uint32Array.from(imageRows),
   };

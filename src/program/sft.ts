@@ -55,6 +55,11 @@ export const SftOptions = Schema.Struct({
   minLrRatio: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
   weightDecay: Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0)),
   maxGradNorm: Positive,
+  /**
+   * Loss weight of the response tokens outside the scene JSON (observation, reasoning, answer)
+   * relative to the scene's; 1 = plain mean cross-entropy.
+   */
+  focusWeight: Positive,
   seed: NonNegativeInt,
   promptStyle: Schema.Literals(["compact", "paper"]),
   /** Records whose SFT sequence is longer are skipped (counted in the summary). */
@@ -81,6 +86,7 @@ export const SFT_DEFAULTS: SftOptions = {
   minLrRatio: 0.1,
   weightDecay: 0.01,
   maxGradNorm: 1,
+  focusWeight: 1,
   seed: 1,
   promptStyle: "compact",
   maxTokens: 512,
@@ -155,7 +161,7 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   for (let step = firstStep; step < o.steps; step++) {
     const samples: SequenceSample[] = [];
     while (samples.length < o.batchSize) {
-      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd);
+      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd, o.focusWeight);
       if (sample.tokens.length > o.maxTokens) skippedLong++;
       else samples.push(sample);
     }
