@@ -20,7 +20,8 @@
  * trained with), writes its outputs to `<out>/<NAME>.predictions.jsonl` (the predictions format,
  * so they can be re-scored or compared later) and scores them beside any `--predictions`.
  * Records the model cannot run (several images, unreadable image, prompt beyond the context)
- * are listed with their reason and score as missing.
+ * are listed with their reason and score as missing. `--weights-dtype f32|bf16|f16` sets how the
+ * weights are stored on the GPU (default: a 16-bit checkpoint stays 16-bit, see `generate`).
  *
  * `--export DIR` writes the loaded records for another system to answer: `DIR/records.jsonl`
  * (id, benchmark, prompt, choices, answer, image paths) and the embedded images under
@@ -55,6 +56,7 @@ import type { EvalRecord } from "../eval/record.ts";
 import { recordKey, scoreAll } from "../eval/scoring.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { modelFromCheckpoint, processorSettings } from "../stages/model_setup.ts";
+import { WEIGHTS_DTYPES, type WeightsDtype } from "../nn/weights_dtype.ts";
 
 /** The command line was not understood. */
 export class EvalUsageError extends Schema.TaggedError<EvalUsageError>()("EvalUsageError", {
@@ -69,6 +71,7 @@ const USAGE = `usage: deno task eval --benchmark NAME --data PATH --predictions 
                       [--predictions [NAME=]FILE.jsonl ...] [--out DIR]
        deno task eval --benchmark NAME --data PATH --model [NAME=]DIR [--prompt eval|compact|paper]
                       [--batch-size N] [--max-new-tokens N] [--limit N] [--seed N]
+                      [--weights-dtype f32|bf16|f16]
                       [--predictions [NAME=]FILE.jsonl ...] [--out DIR]
        deno task eval --benchmark NAME --data PATH --export DIR
        deno task eval --list
@@ -83,6 +86,8 @@ const USAGE = `usage: deno task eval --benchmark NAME --data PATH --predictions 
   --max-new-tokens  tokens generated per record at most (default 512)
   --limit           only the first N records (a quick look)
   --seed            generation seed (default 42, the paper's evaluation seed)
+  --weights-dtype   GPU storage of the model's weights: f32, bf16 or f16 (16-bit halves the
+                    memory; default: the checkpoint's own dtype when it is 16-bit, else f32)
   --out             where to write scored JSONL and summaries (default runs/eval/<benchmark>)
   --export          write the records (records.jsonl + images/) for another system to answer`;
 
@@ -107,6 +112,8 @@ interface ModelRunOptions {
   readonly batchSize: number;
   readonly maxNewTokens: number;
   readonly seed: number;
+  /** GPU storage of the weights, or "auto" (from the checkpoint's dtype and the device). */
+  readonly weightsDtype: WeightsDtype | "auto";
 }
 
 /** A flag's value as a positive integer (or `fallback` when absent). */
@@ -119,6 +126,19 @@ const positiveInt = (flag: string, raw: string | undefined, fallback: number) =>
       : Effect.fail(new EvalUsageError({ reason: `--${flag} must be a positive integer` }));
   });
 
+/** `--weights-dtype`, or "auto" when absent. */
+const weightsDtypeFlag = (raw: string | undefined) =>
+  Effect.suspend(() => {
+    if (raw === undefined) return Effect.succeed("auto" as const);
+    return (WEIGHTS_DTYPES as ReadonlyArray<string>).includes(raw)
+      ? Effect.succeed(raw as WeightsDtype)
+      : Effect.fail(
+        new EvalUsageError({
+          reason: `--weights-dtype must be one of ${WEIGHTS_DTYPES.join(", ")}, got ${raw}`,
+        }),
+      );
+  });
+
 /** Decodes `records` with the checkpoint on a fresh device, timing the decode. */
 const decodeWithModel = (
   o: ModelRunOptions,
@@ -127,7 +147,7 @@ const decodeWithModel = (
 ) =>
   Effect.scoped(Effect.gen(function* () {
     const rt = new GpuRuntime(yield* makeGpu);
-    const setup = yield* modelFromCheckpoint(rt, o.checkpoint);
+    const setup = yield* modelFromCheckpoint(rt, o.checkpoint, { weightsDtype: o.weightsDtype });
     const started = performance.now();
     const predictions: ModelPredictions = yield* predictRecords(
       {
@@ -140,17 +160,26 @@ const decodeWithModel = (
       o,
       (done, total) => progress(`${o.name}: ${done}/${total} records`),
     );
-    return { predictions, seconds: (performance.now() - started) / 1000 };
+    return {
+      predictions,
+      seconds: (performance.now() - started) / 1000,
+      weightsDtype: setup.vlm.params.weightsDtype,
+    };
   }));
 
 /** The `model` block of summary.json: settings, throughput and the records that could not run. */
 const modelSummary = (
   o: ModelRunOptions,
   records: number,
-  run: { readonly predictions: ModelPredictions; readonly seconds: number },
+  run: {
+    readonly predictions: ModelPredictions;
+    readonly seconds: number;
+    readonly weightsDtype: WeightsDtype;
+  },
 ) => ({
   name: o.name,
   checkpoint: o.checkpoint,
+  weightsDtype: run.weightsDtype,
   prompt: o.promptStyle,
   batchSize: o.batchSize,
   maxNewTokens: o.maxNewTokens,
@@ -202,6 +231,7 @@ export const runEval = Effect.fn("runEval")(function* (
           "max-new-tokens": { type: "string" },
           limit: { type: "string" },
           seed: { type: "string" },
+          "weights-dtype": { type: "string" },
           out: { type: "string" },
           list: { type: "boolean" },
           export: { type: "string" },
@@ -248,6 +278,7 @@ export const runEval = Effect.fn("runEval")(function* (
     batchSize: yield* positiveInt("batch-size", parsed["batch-size"], 8),
     maxNewTokens: yield* positiveInt("max-new-tokens", parsed["max-new-tokens"], 512),
     seed: yield* positiveInt("seed", parsed.seed, 42),
+    weightsDtype: yield* weightsDtypeFlag(parsed["weights-dtype"]),
   };
   const models: ReadonlyArray<ModelRunOptions> = (parsed.model ?? []).map((spec) => ({
     ...parseModelSpec(spec),

@@ -7,7 +7,13 @@
  * deno task generate --model ckpt/Qwen2.5-VL-3B-Instruct --image scene.png --prompt "Where is the cube?"
  * deno task generate --model DIR --image IMG --prompt TEXT --temperature 1 --top-p 0.9 --seed 7
  * deno task generate --model DIR --image IMG --prompt TEXT --dump-logits prompt_logits.safetensors
+ * deno task generate --model DIR --image IMG --prompt TEXT --weights-dtype f32
  * ```
+ *
+ * `--weights-dtype f32|bf16|f16` sets how the weights are stored on the GPU. The default keeps a
+ * 16-bit checkpoint 16-bit (BF16 as bf16; F16 as f16 where the device has `shader-f16`, bf16
+ * otherwise): half the memory of f32, widened in the kernels, accumulated in f32. F32 checkpoints
+ * stay f32 unless asked.
  *
  * `--dump-logits FILE` writes a safetensors file with `input_ids` I64 [T] and `logits` F32
  * [T, vocab] of the full templated prompt, teacher-forced (plus `pixel_values` F32 [patches, 1176]
@@ -30,6 +36,7 @@ import { type ProcessedImage, processImage } from "../nn/image_processor.ts";
 import type { HostTensor } from "../nn/safetensors.ts";
 import { writeSafetensorsFile } from "../nn/safetensors.ts";
 import type { Vlm } from "../nn/vlm.ts";
+import { type WeightsDtype, WeightsDtypeSchema } from "../nn/weights_dtype.ts";
 import { modelFromCheckpoint, type ModelSetup, processorSettings } from "../stages/model_setup.ts";
 import { renderChat, singleImagePrompt } from "../text/chat_template.ts";
 import type { Tokenizer } from "../text/tokenizer.ts";
@@ -45,6 +52,8 @@ export const GenerateOptions = Schema.Struct({
   topP: Schema.Finite.check(Schema.isGreaterThan(0), Schema.isLessThanOrEqualTo(1)),
   seed: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
   dumpLogits: Schema.optional(Schema.String),
+  /** GPU storage of the weights; absent = from the checkpoint's dtype (`defaultWeightsDtype`). */
+  weightsDtype: Schema.optional(WeightsDtypeSchema),
 });
 /** Options of one `generate` run. */
 export type GenerateOptions = typeof GenerateOptions.Type;
@@ -68,12 +77,14 @@ const FLAGS = {
   "top-p": { type: "string", default: "1" },
   seed: { type: "string", default: "0" },
   "dump-logits": { type: "string" },
+  "weights-dtype": { type: "string" },
 } as const;
 
 const numberFlag = (text: string) => (text.trim() === "" ? Number.NaN : Number(text));
 
 /**
- * Parses and validates `--model DIR [--image PATH] --prompt TEXT` and the sampling flags.
+ * Parses and validates `--model DIR [--image PATH] --prompt TEXT`, the sampling flags and
+ * `--weights-dtype`.
  *
  * @example
  * ```ts
@@ -108,6 +119,7 @@ export const parseGenerateArgs = (
     seed: numberFlag(values.seed),
     ...(values.image === undefined ? {} : { image: values.image }),
     ...(values["dump-logits"] === undefined ? {} : { dumpLogits: values["dump-logits"] }),
+    ...(values["weights-dtype"] === undefined ? {} : { weightsDtype: values["weights-dtype"] }),
   });
   return Result.mapError(decoded, (issue) => new GenerateArgsInvalid({ reason: issue.message }));
 };
@@ -229,6 +241,8 @@ export interface GenerateResult {
   readonly stopped: boolean;
   /** Wall-clock seconds of the generation (prompt pass included, logits dump excluded). */
   readonly seconds: number;
+  /** How the weights are stored on the GPU and the bytes they take there. */
+  readonly weights: { readonly dtype: WeightsDtype; readonly gpuBytes: number };
 }
 
 /**
@@ -268,6 +282,7 @@ export const answer = (
     write(stream.flush());
     return {
       seconds: (performance.now() - started) / 1000,
+      weights: { dtype: setup.vlm.params.weightsDtype, gpuBytes: setup.vlm.params.valueBytes },
       promptTokens: sample.tokens.length,
       tokens: out!.tokens,
       text: setup.tokenizer.decode(out!.tokens, { skipSpecialTokens: true }),
@@ -279,7 +294,9 @@ export const answer = (
 export const runGenerate = (options: GenerateOptions, write: (text: string) => void) =>
   Effect.gen(function* () {
     const rt = new GpuRuntime(yield* Gpu);
-    const setup = yield* modelFromCheckpoint(rt, options.model);
+    const setup = yield* modelFromCheckpoint(rt, options.model, {
+      weightsDtype: options.weightsDtype ?? "auto",
+    });
     const file = options.image;
     const image = file === undefined
       ? undefined
@@ -304,7 +321,10 @@ if (import.meta.main) {
     console.error(
       `[${result.promptTokens} prompt tokens, ${result.tokens.length} generated in ` +
         `${result.seconds.toFixed(1)} s (${(result.tokens.length / result.seconds).toFixed(2)} ` +
-        `tokens/s), ${result.stopped ? "stopped at an end token" : "hit --max-new-tokens"}]`,
+        `tokens/s), ${result.stopped ? "stopped at an end token" : "hit --max-new-tokens"}, ` +
+        `weights ${result.weights.dtype} (${
+          (result.weights.gpuBytes / 1e9).toFixed(2)
+        } GB on the GPU)]`,
     );
   }).pipe(Effect.provide(Gpu.layer));
   const exit = await Effect.runPromiseExit(program);

@@ -15,6 +15,7 @@ import { parameterCount, PRESETS } from "../nn/config.ts";
 import {
   grpoBytes,
   type GrpoShape,
+  inferenceWeightBytes,
   kvCacheBytes,
   PRECISIONS,
   trainingStepBytes,
@@ -58,6 +59,17 @@ export const memoryReport = (shape: GrpoShape): string[] => {
         gb(kvCacheBytes(config, 2048, 1, 2))
       }  (per sequence)`,
     );
+    // What generate/eval hold on the GPU: the weights as stored (--weights-dtype; a 16-bit
+    // checkpoint stays 16-bit by default) and this project's f32 KV cache of one sequence.
+    const kv = kvCacheBytes(config, tokens, 1, 4);
+    for (const dtype of ["f32", "bf16"] as const) {
+      const weights = inferenceWeightBytes(config, dtype);
+      lines.push(
+        `  inference ${dtype.padEnd(4)}      ${gb(weights + kv)} = weights ${gb(weights)}${
+          dtype === "f32" ? "" : " (bf16/f16 matrices, f32 norms and biases)"
+        } + KV cache f32 ${gb(kv)} (1 × ${tokens} tokens)`,
+      );
+    }
     for (const precision of ["f32", "bf16"] as const) {
       const step = trainingStepBytes(
         config,

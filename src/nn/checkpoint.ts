@@ -124,6 +124,11 @@ export interface ModelCheckpoint<Values extends Float32Array = Float32Array> {
   readonly generation: GenerationConfig;
   readonly preprocessor: PreprocessorConfig;
   readonly tokenizer: Tokenizer;
+  /**
+   * The dtype the checkpoint stores its matrices in (`checkpointMatrixDtype`), set by
+   * `loadCheckpoint`: inference keeps 16-bit weights 16-bit on the GPU by default.
+   */
+  readonly storedDtype?: "F32" | "F16" | "BF16";
 }
 
 /** The training part: AdamW moments (same names and shapes as the weights) and trainer_state. */
@@ -557,6 +562,30 @@ export const openCheckpoint = (dir: string): Effect.Effect<OpenedCheckpoint, Che
   });
 
 /**
+ * The dtype every matrix (tensor of rank ≥ 2) of an opened checkpoint is stored in — F16 or BF16
+ * when they all share it — and F32 otherwise (F32 or mixed). Norm weights and biases do not count:
+ * exporters often keep those in f32 beside 16-bit matrices.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { checkpointMatrixDtype } from "./checkpoint.ts";
+ * import { PRESETS } from "./config.ts";
+ * const empty = { dir: "x", config: PRESETS.tiny.config, tensors: new Map() };
+ * assert(checkpointMatrixDtype(empty) === "F32");
+ * ```
+ */
+export const checkpointMatrixDtype = (checkpoint: OpenedCheckpoint): "F32" | "F16" | "BF16" => {
+  const dtypes = new Set(
+    [...checkpoint.tensors.values()]
+      .filter((t) => t.entry.shape.length >= 2)
+      .map((t) => t.entry.dtype),
+  );
+  const [only] = dtypes;
+  return dtypes.size === 1 && (only === "F16" || only === "BF16") ? only : "F32";
+};
+
+/**
  * Reads the named tensors of an opened checkpoint as f32 (widening F16/BF16), file by file.
  *
  * @example
@@ -623,7 +652,14 @@ export const loadCheckpoint = (
       PreprocessorConfig,
     );
     const tokenizer = yield* loadTokenizer(join(dir, "tokenizer.json"));
-    return { config: opened.config, weights, generation, preprocessor, tokenizer };
+    return {
+      config: opened.config,
+      weights,
+      generation,
+      preprocessor,
+      tokenizer,
+      storedDtype: checkpointMatrixDtype(opened),
+    };
   });
 
 /**

@@ -11,7 +11,8 @@
  *
  * @module
  */
-import { parameterCount, type Qwen25VLConfig } from "./config.ts";
+import { parameterCount, type Qwen25VLConfig, qwen25vlTensorShapes } from "./config.ts";
+import { tensorDtype, type WeightsDtype } from "./weights_dtype.ts";
 
 /** Bytes per element of each kind of tensor. */
 export interface Precision {
@@ -47,6 +48,31 @@ export const PRECISIONS: Readonly<Record<"f32" | "bf16", Precision>> = {
  */
 export const weightBytes = (config: Qwen25VLConfig, bytesPerValue: number): number =>
   parameterCount(config) * bytesPerValue;
+
+/**
+ * GPU bytes of an inference model's weights as this project stores them (`Parameters` with
+ * `weightsDtype`): 16-bit storage halves every matrix (linear weights, patch and token
+ * embeddings, LM head) and keeps norm weights and biases f32. Equals the model's measured buffer
+ * bytes (`Parameters.valueBytes`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { inferenceWeightBytes, weightBytes } from "./memory.ts";
+ * import { PRESETS } from "./config.ts";
+ * const c = PRESETS["qwen2.5-vl-3b"].config;
+ * const bf16 = inferenceWeightBytes(c, "bf16");
+ * assert(bf16 > weightBytes(c, 2) && bf16 < 1.001 * weightBytes(c, 2));
+ * ```
+ */
+export const inferenceWeightBytes = (config: Qwen25VLConfig, dtype: WeightsDtype): number => {
+  let bytes = 0;
+  for (const shape of qwen25vlTensorShapes(config).values()) {
+    const count = shape.reduce((a, b) => a * b, 1);
+    bytes += count * (tensorDtype(dtype, shape) === "f32" ? 4 : 2);
+  }
+  return bytes;
+};
 
 /**
  * KV cache bytes for `sequences` sequences of `tokens` positions:

@@ -4,12 +4,23 @@
  * weights (a 3B model's f32 gradients would be another 15 GB). Upload from and download to host
  * maps of Float32Arrays (checkpoints).
  *
+ * An inference model may store its matrices in 16 bits (`weightsDtype` "bf16" or "f16", see
+ * weights_dtype.ts): values are rounded on upload and widened on download; gradients are f32.
+ *
  * @module
  */
+import { Result } from "effect";
 import { fill } from "../gpu/ops/fill.ts";
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
 import { numel, type Tensor } from "../gpu/tensor.ts";
+import {
+  checkPackable,
+  packWeights,
+  tensorDtype,
+  unpackWeights,
+  type WeightsDtype,
+} from "./weights_dtype.ts";
 
 /** A parameter and its gradient. */
 export interface Parameter {
@@ -18,19 +29,36 @@ export interface Parameter {
   readonly grad: Tensor;
 }
 
+/** Options of `Parameters`. */
+export interface ParametersOptions {
+  /** Storage of the matrices; default "f32" (training always uses f32). */
+  readonly weightsDtype?: WeightsDtype;
+}
+
+/** Host f32 values in a tensor's storage dtype. */
+const stored = (t: Tensor, host: Float32Array<ArrayBuffer>): ArrayBufferView<ArrayBuffer> =>
+  t.dtype === "bf16" || t.dtype === "f16" ? packWeights(host, t.dtype) : host;
+
 /** All parameters of a model, in a fixed order (the order of `shapes`). */
 export class Parameters {
   readonly #byName = new Map<string, Parameter>();
+  /** How the matrices are stored on the GPU. */
+  readonly weightsDtype: WeightsDtype;
 
   /**
    * Allocates every tensor of `shapes` and uploads `values` (which must hold exactly those names
-   * with matching element counts).
+   * with matching element counts). With a 16-bit `weightsDtype` every matrix needs an even last
+   * dimension (`WeightsDtypeUnsupported` otherwise; callers check with `checkPackable` first).
    */
   constructor(
     rt: GpuRuntime,
     shapes: ReadonlyMap<string, ReadonlyArray<number>>,
     values: ReadonlyMap<string, Float32Array<ArrayBuffer>>,
+    { weightsDtype = "f32" }: ParametersOptions = {},
   ) {
+    this.weightsDtype = weightsDtype;
+    const packable = checkPackable(shapes, weightsDtype);
+    if (Result.isFailure(packable)) throw packable.failure;
     for (const [name, shape] of shapes) {
       const host = values.get(name);
       if (host === undefined) throw new Error(`Parameters: no value for ${name}`);
@@ -38,9 +66,11 @@ export class Parameters {
         throw new Error(`Parameters: ${name} has ${host.length} values for shape [${shape}]`);
       }
       let grad: Tensor | undefined;
+      const value = rt.createTensor(shape, tensorDtype(weightsDtype, shape));
+      rt.write(value, stored(value, host));
       this.#byName.set(name, {
         name,
-        value: rt.createTensor(shape, "f32", host),
+        value,
         // New buffers are zero-filled, as a gradient before its first step must be.
         get grad() {
           return grad ??= rt.createTensor(shape, "f32");
@@ -79,6 +109,11 @@ export class Parameters {
     return this.all().reduce((total, p) => total + numel(p.value.shape), 0);
   }
 
+  /** GPU bytes allocated for the values (the buffers' sizes; gradients not included). */
+  get valueBytes(): number {
+    return this.all().reduce((total, p) => total + p.value.buffer.size, 0);
+  }
+
   /** Records zeroing every gradient (before a step's first micro-batch). */
   zeroGrads(rec: CommandRecorder): void {
     for (const p of this.#byName.values()) fill(rec, p.grad, 0);
@@ -89,15 +124,30 @@ export class Parameters {
     for (const p of this.#byName.values()) rec.read(which === "value" ? p.value : p.grad);
   }
 
-  /** Names the arrays of a readback made with `read` (in the same order). */
+  /**
+   * Names the arrays of a readback made with `read` (in the same order), as f32: 16-bit values
+   * are widened (gradients are always f32).
+   */
   collect(arrays: ReadonlyArray<ArrayLike<number>>): Map<string, Float32Array<ArrayBuffer>> {
     const out = new Map<string, Float32Array<ArrayBuffer>>();
-    [...this.#byName.keys()].forEach((name, i) => out.set(name, Float32Array.from(arrays[i]!)));
+    [...this.#byName.values()].forEach((p, i) => {
+      const array = arrays[i]!;
+      const dtype = p.value.dtype;
+      out.set(
+        p.name,
+        array instanceof Uint16Array && (dtype === "bf16" || dtype === "f16")
+          ? unpackWeights(array, dtype)
+          : Float32Array.from(array),
+      );
+    });
     return out;
   }
 
   /** Replaces every value with host data (a checkpoint), queued before the next submit. */
   load(rt: GpuRuntime, values: ReadonlyMap<string, Float32Array<ArrayBuffer>>): void {
-    for (const [name, host] of values) rt.write(this.value(name), host);
+    for (const [name, host] of values) {
+      const value = this.value(name);
+      rt.write(value, stored(value, host));
+    }
   }
 }

@@ -25,7 +25,7 @@ import {
   decoderLayerForward,
   type DecoderLayerSaved,
 } from "./decoder.ts";
-import { Parameters } from "./parameters.ts";
+import { Parameters, type ParametersOptions } from "./parameters.ts";
 import { visionBackward, type VisionContext, visionForward, type VisionSaved } from "./vision.ts";
 import { visionInputs } from "./vision_inputs.ts";
 
@@ -72,14 +72,20 @@ export class Vlm {
   readonly params: Parameters;
   readonly runtime: GpuRuntime;
 
+  /**
+   * Uploads `weights` (f32 host arrays). `options.weightsDtype` "bf16"/"f16" stores the matrices
+   * in 16 bits for inference (half the GPU memory; forward and generation only — the backward
+   * needs f32 weights); default f32.
+   */
   constructor(
     rt: GpuRuntime,
     config: Qwen25VLConfig,
     weights: ReadonlyMap<string, Float32Array<ArrayBuffer>>,
+    options: ParametersOptions = {},
   ) {
     this.runtime = rt;
     this.config = config;
-    this.params = new Parameters(rt, qwen25vlTensorShapes(config), weights);
+    this.params = new Parameters(rt, qwen25vlTensorShapes(config), weights, options);
   }
 
   /** The LM head weight [vocab, hidden] (the embedding when tied). */

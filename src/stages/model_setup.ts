@@ -13,6 +13,7 @@ import {
   type PresetName,
   PRESETS,
   type Qwen25VLConfig,
+  qwen25vlTensorShapes,
 } from "../nn/config.ts";
 import {
   checkpointDirName,
@@ -24,6 +25,7 @@ import type { ImageProcessorConfig } from "../nn/image_processor.ts";
 import { initialWeights } from "../nn/init.ts";
 import type { AdamW } from "../nn/optimizer.ts";
 import { Vlm } from "../nn/vlm.ts";
+import { checkPackable, defaultWeightsDtype, type WeightsDtype } from "../nn/weights_dtype.ts";
 import { CommandRecorder } from "../gpu/recorder.ts";
 import { loadTokenizer, type Tokenizer } from "../text/tokenizer.ts";
 
@@ -68,16 +70,41 @@ export const modelFromPreset = (rt: GpuRuntime, preset: PresetName, seed: number
     },
   );
 
-/** A model from a checkpoint folder (weights checked against its config before upload). */
-export const modelFromCheckpoint = (rt: GpuRuntime, dir: string) =>
-  Effect.map(loadCheckpoint(dir), (ckpt): ModelSetup => ({
-    // Loaded weights are already f32 arrays of their own: no host copy (15 GB for the 3B).
-    vlm: new Vlm(rt, ckpt.config, ckpt.weights),
-    config: ckpt.config,
-    tokenizer: ckpt.tokenizer,
-    preprocessor: ckpt.preprocessor,
-    generation: ckpt.generation,
-  }));
+/** Options of `modelFromCheckpoint`. */
+export interface CheckpointModelOptions {
+  /**
+   * GPU storage of the weights. "f32" (the default) is what training needs; "bf16"/"f16" store
+   * the matrices in 16 bits for inference; "auto" picks `defaultWeightsDtype` from the
+   * checkpoint's own dtype and the device (what `generate` and `eval` use).
+   */
+  readonly weightsDtype?: WeightsDtype | "auto";
+}
+
+/**
+ * A model from a checkpoint folder (weights checked against its config, and against the storage
+ * dtype, before upload).
+ */
+export const modelFromCheckpoint = (
+  rt: GpuRuntime,
+  dir: string,
+  options: CheckpointModelOptions = {},
+) =>
+  Effect.gen(function* () {
+    const ckpt = yield* loadCheckpoint(dir);
+    const requested = options.weightsDtype ?? "f32";
+    const weightsDtype = requested === "auto"
+      ? defaultWeightsDtype(ckpt.storedDtype, rt.features)
+      : requested;
+    yield* Effect.fromResult(checkPackable(qwen25vlTensorShapes(ckpt.config), weightsDtype));
+    return {
+      // Loaded weights are already f32 arrays of their own: no host copy (15 GB for the 3B).
+      vlm: new Vlm(rt, ckpt.config, ckpt.weights, { weightsDtype }),
+      config: ckpt.config,
+      tokenizer: ckpt.tokenizer,
+      preprocessor: ckpt.preprocessor,
+      generation: ckpt.generation,
+    } satisfies ModelSetup;
+  });
 
 /** Where a run stands when it saves; the optimizer's part of the state comes from the optimizer. */
 export interface RunPosition {

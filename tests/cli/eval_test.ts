@@ -71,6 +71,17 @@ Deno.test("eval without predictions or with an unknown flag explains the usage",
   assert.match(unknown.message, /usage: deno task eval/);
 });
 
+Deno.test("eval --weights-dtype names a storage dtype, checked before any record is read", async () => {
+  const error = await Effect.runPromise(Effect.flip(runEval([
+    "--benchmark=mmvp",
+    `--data=${FIXTURES}/mmvp`,
+    "--model=ckpt",
+    "--weights-dtype=f8",
+  ])));
+  assert.equal(error._tag, "EvalUsageError");
+  assert.match(error.message, /--weights-dtype must be one of f32, bf16, f16, got f8/);
+});
+
 Deno.test("eval --list names every benchmark and where to download it", async () => {
   const printed = await Effect.runPromise(runEval(["--list"]));
   for (

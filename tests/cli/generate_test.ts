@@ -51,6 +51,15 @@ Deno.test("missing, unknown and out-of-range generate flags are typed errors nam
   assert.match(reason(parse("--model", "m", "--prompt", "Q", "--seed", "")), /seed/);
 });
 
+Deno.test("--weights-dtype takes f32, bf16 or f16 and is absent (from the checkpoint) by default", () => {
+  const base = ["--model", "m", "--prompt", "Q"];
+  assert.equal(Result.getOrThrow(parse(...base)).weightsDtype, undefined);
+  for (const dtype of ["f32", "bf16", "f16"]) {
+    assert.equal(Result.getOrThrow(parse(...base, "--weights-dtype", dtype)).weightsDtype, dtype);
+  }
+  assert.match(reason(parse(...base, "--weights-dtype", "f8")), /weightsDtype/);
+});
+
 Deno.test("TextStream holds back a character split across tokens until it is complete", () => {
   const tokenizer = microTokenizer();
   const ids = tokenizer.encode("cube é!");
