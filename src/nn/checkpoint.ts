@@ -124,11 +124,6 @@ export interface ModelCheckpoint<Values extends Float32Array = Float32Array> {
   readonly generation: GenerationConfig;
   readonly preprocessor: PreprocessorConfig;
   readonly tokenizer: Tokenizer;
-  /**
-   * The dtype the checkpoint stores its matrices in (`checkpointMatrixDtype`), set by
-   * `loadCheckpoint`: inference keeps 16-bit weights 16-bit on the GPU by default.
-   */
-  readonly storedDtype?: "F32" | "F16" | "BF16";
 }
 
 /** The training part: AdamW moments (same names and shapes as the weights) and trainer_state. */
@@ -628,6 +623,70 @@ export const readCheckpointTensors = (
   });
 
 /**
+ * Visits every tensor of an opened checkpoint as stored (no widening), reading one tensor at a
+ * time in `qwen25vlTensorShapes` order, so that a loader uploading each to the GPU holds at most
+ * one tensor on the host (the 3B's largest, its embedding, is 622 MB in BF16).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Effect } from "effect";
+ * import { forEachCheckpointTensor } from "./checkpoint.ts";
+ * import { PRESETS } from "./config.ts";
+ * const empty = { dir: "x", config: PRESETS.tiny.config, tensors: new Map() };
+ * let visited = 0;
+ * await Effect.runPromise(forEachCheckpointTensor(empty, () => Effect.sync(() => visited++)));
+ * assert(visited === 0);
+ * ```
+ */
+export const forEachCheckpointTensor = <E>(
+  checkpoint: OpenedCheckpoint,
+  visit: (name: string, tensor: HostTensor) => Effect.Effect<void, E>,
+): Effect.Effect<void, SafetensorsInvalid | FileIoFailed | E> =>
+  Effect.gen(function* () {
+    for (const [name, location] of checkpoint.tensors) {
+      const stored = location.entry.name;
+      const read = yield* readSafetensorsTensors(location.file, location.header, [stored]);
+      yield* visit(name, read.get(stored)!);
+    }
+  });
+
+/** What is saved beside the weights: sampling defaults, image processor settings, tokenizer. */
+export interface CheckpointSideFiles {
+  readonly generation: GenerationConfig;
+  readonly preprocessor: PreprocessorConfig;
+  readonly tokenizer: Tokenizer;
+}
+
+/**
+ * Reads generation_config.json, preprocessor_config.json and tokenizer.json of a checkpoint.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Effect } from "effect";
+ * import { readCheckpointSideFiles } from "./checkpoint.ts";
+ * const error = await Effect.runPromise(Effect.flip(readCheckpointSideFiles("/nonexistent")));
+ * assert(error._tag === "FileIoFailed");
+ * ```
+ */
+export const readCheckpointSideFiles = (
+  dir: string,
+): Effect.Effect<
+  CheckpointSideFiles,
+  CheckpointFileInvalid | TokenizerInvalid | FileIoFailed
+> =>
+  Effect.gen(function* () {
+    const generation = yield* decodeJsonFile(join(dir, "generation_config.json"), GenerationConfig);
+    const preprocessor = yield* decodeJsonFile(
+      join(dir, "preprocessor_config.json"),
+      PreprocessorConfig,
+    );
+    const tokenizer = yield* loadTokenizer(join(dir, "tokenizer.json"));
+    return { generation, preprocessor, tokenizer };
+  });
+
+/**
  * Loads a whole model checkpoint (config, f32 weights, tokenizer, processor and generation
  * settings), after checking every tensor against the config.
  *
@@ -646,20 +705,7 @@ export const loadCheckpoint = (
   Effect.gen(function* () {
     const opened = yield* openCheckpoint(dir);
     const weights = yield* readCheckpointTensors(opened, opened.tensors.keys());
-    const generation = yield* decodeJsonFile(join(dir, "generation_config.json"), GenerationConfig);
-    const preprocessor = yield* decodeJsonFile(
-      join(dir, "preprocessor_config.json"),
-      PreprocessorConfig,
-    );
-    const tokenizer = yield* loadTokenizer(join(dir, "tokenizer.json"));
-    return {
-      config: opened.config,
-      weights,
-      generation,
-      preprocessor,
-      tokenizer,
-      storedDtype: checkpointMatrixDtype(opened),
-    };
+    return { config: opened.config, weights, ...(yield* readCheckpointSideFiles(dir)) };
   });
 
 /**

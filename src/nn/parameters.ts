@@ -13,7 +13,10 @@ import { Result } from "effect";
 import { fill } from "../gpu/ops/fill.ts";
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import type { GpuRuntime } from "../gpu/runtime.ts";
-import { numel, type Tensor } from "../gpu/tensor.ts";
+import { type DType, numel, type Tensor } from "../gpu/tensor.ts";
+import { hostTensorToF32 } from "./checkpoint.ts";
+import type { Dtype } from "./dtype.ts";
+import type { HostTensor } from "./safetensors.ts";
 import {
   checkPackable,
   packWeights,
@@ -35,6 +38,13 @@ export interface ParametersOptions {
   readonly weightsDtype?: WeightsDtype;
 }
 
+/** The GPU storage dtype whose bits equal a checkpoint dtype's. */
+const STORAGE_OF_FILE_DTYPE: Partial<Record<Dtype, DType>> = {
+  F32: "f32",
+  F16: "f16",
+  BF16: "bf16",
+};
+
 /** Host f32 values in a tensor's storage dtype. */
 const stored = (t: Tensor, host: Float32Array<ArrayBuffer>): ArrayBufferView<ArrayBuffer> =>
   t.dtype === "bf16" || t.dtype === "f16" ? packWeights(host, t.dtype) : host;
@@ -47,27 +57,31 @@ export class Parameters {
 
   /**
    * Allocates every tensor of `shapes` and uploads `values` (which must hold exactly those names
-   * with matching element counts). With a 16-bit `weightsDtype` every matrix needs an even last
-   * dimension (`WeightsDtypeUnsupported` otherwise; callers check with `checkPackable` first).
+   * with matching element counts). Without `values` every tensor starts zero-filled, for the
+   * caller to fill tensor by tensor (`loadStored`, `load`). With a 16-bit `weightsDtype` every
+   * matrix needs an even last dimension (`WeightsDtypeUnsupported` otherwise; callers check with
+   * `checkPackable` first).
    */
   constructor(
     rt: GpuRuntime,
     shapes: ReadonlyMap<string, ReadonlyArray<number>>,
-    values: ReadonlyMap<string, Float32Array<ArrayBuffer>>,
+    values: ReadonlyMap<string, Float32Array<ArrayBuffer>> | undefined,
     { weightsDtype = "f32" }: ParametersOptions = {},
   ) {
     this.weightsDtype = weightsDtype;
     const packable = checkPackable(shapes, weightsDtype);
     if (Result.isFailure(packable)) throw packable.failure;
     for (const [name, shape] of shapes) {
-      const host = values.get(name);
-      if (host === undefined) throw new Error(`Parameters: no value for ${name}`);
-      if (host.length !== numel(shape)) {
+      const host = values?.get(name);
+      if (values !== undefined && host === undefined) {
+        throw new Error(`Parameters: no value for ${name}`);
+      }
+      if (host !== undefined && host.length !== numel(shape)) {
         throw new Error(`Parameters: ${name} has ${host.length} values for shape [${shape}]`);
       }
       let grad: Tensor | undefined;
       const value = rt.createTensor(shape, tensorDtype(weightsDtype, shape));
-      rt.write(value, stored(value, host));
+      if (host !== undefined) rt.write(value, stored(value, host));
       this.#byName.set(name, {
         name,
         value,
@@ -77,7 +91,7 @@ export class Parameters {
         },
       });
     }
-    for (const name of values.keys()) {
+    for (const name of values?.keys() ?? []) {
       if (!shapes.has(name)) throw new Error(`Parameters: unexpected tensor ${name}`);
     }
   }
@@ -141,6 +155,26 @@ export class Parameters {
       );
     });
     return out;
+  }
+
+  /**
+   * Uploads one tensor as a checkpoint stores it (F32, F16 or BF16 bytes) into `name`, queued
+   * before the next submit; returns the bytes uploaded. Bits already in the tensor's storage
+   * dtype (BF16 into bf16, F16 into f16, F32 into f32) are copied as they are; anything else is
+   * widened to f32 first (and rounded to 16 bits if the tensor is 16-bit). The shape was checked
+   * against the config when the checkpoint was opened; a wrong element count is a bug.
+   */
+  loadStored(rt: GpuRuntime, name: string, tensor: HostTensor): number {
+    const value = this.value(name);
+    if (numel(tensor.shape) !== numel(value.shape)) {
+      throw new Error(`Parameters: ${name} is [${tensor.shape}], expected [${value.shape}]`);
+    }
+    const asIs = STORAGE_OF_FILE_DTYPE[tensor.dtype] === value.dtype;
+    const data = asIs
+      ? tensor.data as Uint8Array<ArrayBuffer>
+      : stored(value, hostTensorToF32(tensor));
+    rt.write(value, data);
+    return data.byteLength;
   }
 
   /** Replaces every value with host data (a checkpoint), queued before the next submit. */

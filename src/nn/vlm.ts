@@ -73,14 +73,15 @@ export class Vlm {
   readonly runtime: GpuRuntime;
 
   /**
-   * Uploads `weights` (f32 host arrays). `options.weightsDtype` "bf16"/"f16" stores the matrices
-   * in 16 bits for inference (half the GPU memory; forward and generation only — the backward
-   * needs f32 weights); default f32.
+   * Uploads `weights` (f32 host arrays), or allocates zero-filled weights for the caller to fill
+   * (`params.loadStored`) when `weights` is undefined. `options.weightsDtype` "bf16"/"f16" stores
+   * the matrices in 16 bits for inference (half the GPU memory; forward and generation only — the
+   * backward needs f32 weights); default f32.
    */
   constructor(
     rt: GpuRuntime,
     config: Qwen25VLConfig,
-    weights: ReadonlyMap<string, Float32Array<ArrayBuffer>>,
+    weights: ReadonlyMap<string, Float32Array<ArrayBuffer>> | undefined,
     options: ParametersOptions = {},
   ) {
     this.runtime = rt;

@@ -17,7 +17,10 @@ import {
 } from "../nn/config.ts";
 import {
   checkpointDirName,
-  loadCheckpoint,
+  checkpointMatrixDtype,
+  forEachCheckpointTensor,
+  openCheckpoint,
+  readCheckpointSideFiles,
   saveCheckpoint,
   type TrainerState,
 } from "../nn/checkpoint.ts";
@@ -80,9 +83,15 @@ export interface CheckpointModelOptions {
   readonly weightsDtype?: WeightsDtype | "auto";
 }
 
+/** Uploads are staged on the host until a submit; flush them every this many bytes. */
+const UPLOAD_FLUSH_BYTES = 256 * 1024 * 1024;
+
 /**
- * A model from a checkpoint folder (weights checked against its config, and against the storage
- * dtype, before upload).
+ * A model from a checkpoint folder. Every tensor is checked against the config (and the storage
+ * dtype against the shapes) before any GPU work; then the tensors are read and uploaded one at a
+ * time, as stored: a 16-bit checkpoint into 16-bit storage is copied bit for bit, and the host
+ * never holds more than one tensor (a BF16 3B model needs its 7.5 GB once, on the GPU, not
+ * another 15 GB of widened f32 arrays). If reading fails midway the weights are freed.
  */
 export const modelFromCheckpoint = (
   rt: GpuRuntime,
@@ -90,20 +99,35 @@ export const modelFromCheckpoint = (
   options: CheckpointModelOptions = {},
 ) =>
   Effect.gen(function* () {
-    const ckpt = yield* loadCheckpoint(dir);
+    const opened = yield* openCheckpoint(dir);
+    const side = yield* readCheckpointSideFiles(dir);
     const requested = options.weightsDtype ?? "f32";
     const weightsDtype = requested === "auto"
-      ? defaultWeightsDtype(ckpt.storedDtype, rt.features)
+      ? defaultWeightsDtype(checkpointMatrixDtype(opened), rt.features)
       : requested;
-    yield* Effect.fromResult(checkPackable(qwen25vlTensorShapes(ckpt.config), weightsDtype));
-    return {
-      // Loaded weights are already f32 arrays of their own: no host copy (15 GB for the 3B).
-      vlm: new Vlm(rt, ckpt.config, ckpt.weights, { weightsDtype }),
-      config: ckpt.config,
-      tokenizer: ckpt.tokenizer,
-      preprocessor: ckpt.preprocessor,
-      generation: ckpt.generation,
-    } satisfies ModelSetup;
+    yield* Effect.fromResult(checkPackable(qwen25vlTensorShapes(opened.config), weightsDtype));
+    const vlm = new Vlm(rt, opened.config, undefined, { weightsDtype });
+    let staged = 0;
+    yield* Effect.onError(
+      forEachCheckpointTensor(opened, (name, tensor) =>
+        Effect.gen(function* () {
+          staged += vlm.params.loadStored(rt, name, tensor);
+          if (staged < UPLOAD_FLUSH_BYTES) return;
+          staged = 0;
+          // Submitting moves the staged uploads to the GPU; waiting lets wgpu free their staging.
+          rt.device.queue.submit([]);
+          yield* Effect.promise(() => rt.device.queue.onSubmittedWorkDone());
+        })),
+      () => Effect.sync(() => vlm.params.all().forEach((p) => p.value.buffer.destroy())),
+    );
+    const setup: ModelSetup = {
+      vlm,
+      config: opened.config,
+      tokenizer: side.tokenizer,
+      preprocessor: side.preprocessor,
+      generation: side.generation,
+    };
+    return setup;
   });
 
 /** Where a run stands when it saves; the optimizer's part of the state comes from the optimizer. */
