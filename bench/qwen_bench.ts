@@ -14,6 +14,11 @@
  * "estimated". End-to-end `generate` at one layer is timed by wall clock too (it adds the
  * per-chunk readback).
  *
+ * The language model is timed twice in the same run: with bf16 weights (what a BF16 checkpoint
+ * such as the published 3B gets by default: matrices packed two per u32 and widened in the
+ * kernels; engine "ours") and with f32 weights ("ours, f32 weights"), so the table's
+ * "ours × faster" column is the f32 / bf16 time ratio. The vision tower is timed with bf16 weights.
+ *
  * ```
  * deno run -A bench/qwen_bench.ts           # prints the rows; --quick for fewer repetitions
  * ```
@@ -65,6 +70,111 @@ export const qwen3bAtDepth = (
 const promptTokens = (count: number): number[] =>
   Array.from({ length: count }, (_, i) => (i * 7919 + 13) % 150000);
 
+/** What one model's language-model parts measured (see the module doc). */
+interface LanguageTimes {
+  readonly layerPrefill: { readonly ms: number; readonly timing: BenchRow["timing"] };
+  readonly layerDecode: { readonly ms: number; readonly timing: BenchRow["timing"] };
+  readonly head: { readonly ms: number; readonly timing: BenchRow["timing"] };
+  readonly e2ePrefill: number;
+  readonly e2eAll: number;
+}
+
+/**
+ * Times one decoder layer of `vlm` over the prompt and over one cached token, the per-token
+ * embedding + LM head + sampler, and end-to-end `generate` (wall clock).
+ */
+const timeLanguageModel = async (
+  rt: GpuRuntime,
+  config: Qwen25VLConfig,
+  vlm: Vlm,
+  prompt: number,
+  newTokens: number,
+  reps: { readonly warmup: number; readonly reps: number },
+): Promise<LanguageTimes> => {
+  const H = config.hidden_size;
+  const hd = H / config.num_attention_heads;
+  const kvWidth = config.num_key_value_heads * hd;
+  const arena = new Arena(rt.pool);
+  const upload = (
+    data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
+    shape: number[],
+  ) => {
+    const t = arena.alloc(shape, data instanceof Uint32Array ? "u32" : "f32");
+    rt.write(t, data);
+    return t;
+  };
+
+  // One decoder layer over the prompt.
+  const sample = { tokens: promptTokens(prompt), responseStart: prompt };
+  const batch = vlm.upload(arena, packBatch(config, [sample], 0));
+  const xPrompt = arena.alloc([prompt, H]);
+  // Activations only need the right shapes: timings do not depend on the values.
+  const layerPrefill = await timeGpu(rt, (rec) => {
+    vlm.decode(rec, arena, batch.decoder, xPrompt);
+  }, reps);
+
+  // One decoder layer for one new token against a cache holding the prompt.
+  const capacity = prompt + 1;
+  const cacheCtx: DecoderContext = {
+    batch: 1,
+    length: 1,
+    rotary: upload(
+      mropeTable(
+        [[prompt], [prompt], [prompt]],
+        hd,
+        config.rope_theta,
+        config.rope_scaling.mrope_section,
+      ),
+      [1, 1, hd / 2, 2],
+    ),
+    keyLengths: upload(Uint32Array.of(prompt + 1), [1]),
+    cache: {
+      layers: [{
+        k: arena.alloc([1, capacity, kvWidth]),
+        v: arena.alloc([1, capacity, kvWidth]),
+      }],
+      capacity,
+      srcRows: upload(Uint32Array.of(0), [1]),
+      dstRows: upload(Uint32Array.of(prompt), [1]),
+      keyCount: capacity,
+      mask: { kind: "full" },
+    },
+  };
+  const xToken = arena.alloc([1, H]);
+  const layerDecode = await timeGpu(rt, (rec) => {
+    vlm.decode(rec, arena, cacheCtx, xToken);
+  }, reps);
+
+  // Per token outside the layers: embedding gather, LM head [151936, 2048], greedy sample.
+  const sampled: { tokens: Tensor; logp: Tensor; logpRaw: Tensor } = {
+    tokens: upload(Uint32Array.of(11), [1]),
+    logp: arena.alloc([1]),
+    logpRaw: arena.alloc([1]),
+  };
+  const head = await timeGpu(rt, (rec) => {
+    embeddingForward(rec, sampled.tokens, vlm.params.value("model.embed_tokens.weight"), xToken);
+    const logits = vlm.head(rec, arena, xToken);
+    sampleTokens(rec, logits, sampled, { temperature: 0, topP: 1, seed: 1, step: 0 });
+  }, reps);
+
+  // End to end at one layer (wall clock, with the readback every 16 tokens).
+  const options = { temperature: 0, seed: 1, stopTokens: [], padId: 0, stepsPerSubmit: 16 };
+  const e2ePrefill = await timeWall(async () => {
+    await generate(vlm, [sample], { ...options, maxNewTokens: 1 });
+  }, reps);
+  const e2eAll = await timeWall(async () => {
+    await generate(vlm, [sample], { ...options, maxNewTokens: 1 + newTokens });
+  }, reps);
+  arena.reset();
+  return { layerPrefill, layerDecode, head, e2ePrefill: e2ePrefill.ms, e2eAll: e2eAll.ms };
+};
+
+/** Engine name of the rows of each weight storage: bf16 is what a BF16 3B checkpoint gets. */
+const ENGINES: Readonly<Record<"bf16" | "f32", string>> = {
+  bf16: OURS,
+  f32: "ours, f32 weights",
+};
+
 /** The benchmark section (see the module doc). */
 export const section: BenchSection = {
   name: SECTION,
@@ -74,187 +184,173 @@ export const section: BenchSection = {
     const newTokens = ctx.quick ? 4 : 16;
     const reps = { warmup: 1, reps: ctx.quick ? 1 : 3 };
     const config = qwen3bAtDepth(1, 1, [0]);
-    const vlm = new Vlm(rt, config, initialWeights(config, 1));
-    const H = config.hidden_size;
-    const hd = H / config.num_attention_heads;
-    const kvWidth = config.num_key_value_heads * hd;
-    const arena = new Arena(rt.pool);
-    const upload = (
-      data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer>,
-      shape: number[],
-    ) => {
-      const t = arena.alloc(shape, data instanceof Uint32Array ? "u32" : "f32");
-      rt.write(t, data);
-      return t;
-    };
+    const weights = initialWeights(config, 1);
     const rows: BenchRow[] = [];
-    const row = (name: string, ms: number, note: string, timing: BenchRow["timing"]) => {
-      ctx.log(`${name}: ${ms.toFixed(1)} ms (${note})`);
-      rows.push({ section: SECTION, case: name, engine: OURS, ms, timing, note });
+    const row = (
+      engine: string,
+      name: string,
+      ms: number,
+      note: string,
+      timing: BenchRow["timing"],
+    ) => {
+      ctx.log(`${name} [${engine}]: ${ms.toFixed(1)} ms (${note})`);
+      rows.push({ section: SECTION, case: name, engine, ms, timing, note });
     };
     const rate = (count: number, ms: number, unit: string) =>
       `${(count / (ms / 1000)).toFixed(2)} ${unit}/s`;
-
-    // One decoder layer over the prompt.
-    const sample = { tokens: promptTokens(prompt), responseStart: prompt };
-    const batch = vlm.upload(arena, packBatch(config, [sample], 0));
-    const xPrompt = arena.alloc([prompt, H]);
-    // Activations only need the right shapes: timings do not depend on the values.
-    const layerPrefill = await timeGpu(rt, (rec) => {
-      vlm.decode(rec, arena, batch.decoder, xPrompt);
-    }, reps);
-
-    // One decoder layer for one new token against a cache holding the prompt.
-    const capacity = prompt + 1;
-    const cacheCtx: DecoderContext = {
-      batch: 1,
-      length: 1,
-      rotary: upload(
-        mropeTable(
-          [[prompt], [prompt], [prompt]],
-          hd,
-          config.rope_theta,
-          config.rope_scaling.mrope_section,
-        ),
-        [1, 1, hd / 2, 2],
-      ),
-      keyLengths: upload(Uint32Array.of(prompt + 1), [1]),
-      cache: {
-        layers: [{
-          k: arena.alloc([1, capacity, kvWidth]),
-          v: arena.alloc([1, capacity, kvWidth]),
-        }],
-        capacity,
-        srcRows: upload(Uint32Array.of(0), [1]),
-        dstRows: upload(Uint32Array.of(prompt), [1]),
-        keyCount: capacity,
-        mask: { kind: "full" },
-      },
-    };
-    const xToken = arena.alloc([1, H]);
-    const layerDecode = await timeGpu(rt, (rec) => {
-      vlm.decode(rec, arena, cacheCtx, xToken);
-    }, reps);
-
-    // Per token outside the layers: embedding gather, LM head [151936, 2048], greedy sample.
-    const sampled: { tokens: Tensor; logp: Tensor; logpRaw: Tensor } = {
-      tokens: upload(Uint32Array.of(11), [1]),
-      logp: arena.alloc([1]),
-      logpRaw: arena.alloc([1]),
-    };
-    const head = await timeGpu(rt, (rec) => {
-      embeddingForward(rec, sampled.tokens, vlm.params.value("model.embed_tokens.weight"), xToken);
-      const logits = vlm.head(rec, arena, xToken);
-      sampleTokens(rec, logits, sampled, { temperature: 0, topP: 1, seed: 1, step: 0 });
-    }, reps);
-
-    // Vision tower on one image at three depths (same weights, block 0 windowed or full).
-    const image = processImage({
-      width: IMAGE_SIDE,
-      height: IMAGE_SIDE,
-      data: Uint8Array.from({ length: IMAGE_SIDE * IMAGE_SIDE * 3 }, (_, i) => (i * 37) % 256),
-    });
-    const patches = image.grid[0] * image.grid[1] * image.grid[2];
-    const pads = Array(image.imageTokens).fill(config.image_token_id);
-    const vision = vlm.upload(
-      arena,
-      packBatch(config, [{
-        tokens: [config.vision_start_token_id, ...pads, config.vision_end_token_id],
-        image,
-        responseStart: image.imageTokens + 2,
-      }], 0),
-    ).vision!;
-    const tower = (blocks: number, full: ReadonlyArray<number>) =>
-      timeGpu(rt, (rec) => {
-        visionForward(
-          rec,
-          arena,
-          vlm.params,
-          qwen3bAtDepth(1, blocks, full),
-          vision.ctx,
-          vision.pixels,
-        );
-      }, reps);
-    const noBlocks = await tower(0, []);
-    const windowedOnly = await tower(1, []);
-    const fullOnly = await tower(1, [0]);
-
-    // End to end at one layer (wall clock, with the readback every 16 tokens).
-    const options = { temperature: 0, seed: 1, stopTokens: [], padId: 0, stepsPerSubmit: 16 };
-    const e2ePrefill = await timeWall(async () => {
-      await generate(vlm, [sample], { ...options, maxNewTokens: 1 });
-    }, reps);
-    const e2eAll = await timeWall(async () => {
-      await generate(vlm, [sample], { ...options, maxNewTokens: 1 + newTokens });
-    }, reps);
-    arena.reset();
-    // Free the ~1.6 GB of weights (gradients were never allocated: nothing here trains).
-    vlm.params.all().forEach((p) => p.value.buffer.destroy());
-    rt.pool.trim();
-
-    row(
-      `3B decoder layer: prefill ${prompt} tokens`,
-      layerPrefill.ms,
-      rate(prompt, layerPrefill.ms, "tokens"),
-      layerPrefill.timing,
-    );
-    row(
-      "3B decoder layer: decode 1 token",
-      layerDecode.ms,
-      `cache of ${prompt}`,
-      layerDecode.timing,
-    );
-    row("3B embedding + LM head + sample: 1 token", head.ms, "vocab 151936", head.timing);
-    row(`3B vision: patch embed + merger, ${patches} patches`, noBlocks.ms, "", noBlocks.timing);
-    row(
-      `3B vision: patch embed + 1 windowed block + merger, ${patches} patches`,
-      windowedOnly.ms,
-      "",
-      windowedOnly.timing,
-    );
-    row(
-      `3B vision: patch embed + 1 full block + merger, ${patches} patches`,
-      fullOnly.ms,
-      "",
-      fullOnly.timing,
-    );
-    row(
-      `1-layer model, generate: prompt pass + 1 token (${prompt} tokens)`,
-      e2ePrefill.ms,
-      rate(prompt, e2ePrefill.ms, "tokens"),
-      "wall",
-    );
-    const e2eDecode = (e2eAll.ms - e2ePrefill.ms) / newTokens;
-    row("1-layer model, generate: decode 1 token", e2eDecode, rate(1, e2eDecode, "tokens"), "wall");
-
     const L = QWEN_3B.num_hidden_layers;
-    const fullCount = QWEN_3B.vision_config.fullatt_block_indexes.length;
-    const windowedCount = QWEN_3B.vision_config.depth - fullCount;
-    const windowedBlock = windowedOnly.ms - noBlocks.ms;
-    const fullBlock = fullOnly.ms - noBlocks.ms;
-    const prefill = L * layerPrefill.ms + head.ms;
-    const decode = L * layerDecode.ms + head.ms;
-    const towerFull = noBlocks.ms + windowedCount * windowedBlock + fullCount * fullBlock;
-    row(
-      `3B estimated (${L} layers + head): prefill ${prompt} tokens`,
-      prefill,
-      rate(prompt, prefill, "tokens"),
-      layerPrefill.timing,
-    );
-    row(
-      `3B estimated (${L} layers + head): decode 1 token`,
-      decode,
-      rate(1, decode, "tokens"),
-      layerDecode.timing,
-    );
-    row(
-      `3B estimated vision tower (${windowedCount} windowed + ${fullCount} full blocks), ${patches} patches`,
-      towerFull,
-      "one 504×504 image",
-      fullOnly.timing,
-    );
+
+    // The language model with bf16 weights (two per u32, widened in the kernels) and with f32
+    // weights, one after the other (each model freed before the next is built).
+    for (const weightsDtype of ["bf16", "f32"] as const) {
+      const engine = ENGINES[weightsDtype];
+      const vlm = new Vlm(rt, config, weights, { weightsDtype });
+      const gpuBytes = vlm.params.valueBytes;
+      const t = await timeLanguageModel(rt, config, vlm, prompt, newTokens, reps);
+      if (weightsDtype === "bf16") await timeVision(ctx, config, vlm, reps, row);
+      // Free the weights (gradients were never allocated: nothing here trains).
+      vlm.params.all().forEach((p) => p.value.buffer.destroy());
+      rt.pool.trim();
+      const weightsNote = `${weightsDtype} weights, ${(gpuBytes / 1e9).toFixed(2)} GB at 1 layer`;
+      row(
+        engine,
+        `3B decoder layer: prefill ${prompt} tokens`,
+        t.layerPrefill.ms,
+        `${rate(prompt, t.layerPrefill.ms, "tokens")}; ${weightsNote}`,
+        t.layerPrefill.timing,
+      );
+      row(
+        engine,
+        "3B decoder layer: decode 1 token",
+        t.layerDecode.ms,
+        `cache of ${prompt}; ${weightsDtype} weights`,
+        t.layerDecode.timing,
+      );
+      row(
+        engine,
+        "3B embedding + LM head + sample: 1 token",
+        t.head.ms,
+        `vocab 151936; ${weightsDtype} weights`,
+        t.head.timing,
+      );
+      row(
+        engine,
+        `1-layer model, generate: prompt pass + 1 token (${prompt} tokens)`,
+        t.e2ePrefill,
+        rate(prompt, t.e2ePrefill, "tokens"),
+        "wall",
+      );
+      const e2eDecode = (t.e2eAll - t.e2ePrefill) / newTokens;
+      row(
+        engine,
+        "1-layer model, generate: decode 1 token",
+        e2eDecode,
+        rate(1, e2eDecode, "tokens"),
+        "wall",
+      );
+      const prefill = L * t.layerPrefill.ms + t.head.ms;
+      const decode = L * t.layerDecode.ms + t.head.ms;
+      row(
+        engine,
+        `3B estimated (${L} layers + head): prefill ${prompt} tokens`,
+        prefill,
+        `${rate(prompt, prefill, "tokens")}; ${weightsDtype} weights`,
+        t.layerPrefill.timing,
+      );
+      row(
+        engine,
+        `3B estimated (${L} layers + head): decode 1 token`,
+        decode,
+        `${rate(1, decode, "tokens")}; ${weightsDtype} weights`,
+        t.layerDecode.timing,
+      );
+    }
     return rows;
   },
+};
+
+/**
+ * Times the vision tower of `vlm` on one image at three depths (same weights, block 0 windowed or
+ * full) and adds the tower rows, the full-depth one estimated.
+ */
+const timeVision = async (
+  ctx: BenchContext,
+  config: Qwen25VLConfig,
+  vlm: Vlm,
+  reps: { readonly warmup: number; readonly reps: number },
+  row: (
+    engine: string,
+    name: string,
+    ms: number,
+    note: string,
+    timing: BenchRow["timing"],
+  ) => void,
+): Promise<void> => {
+  const rt = ctx.rt;
+  const arena = new Arena(rt.pool);
+  const image = processImage({
+    width: IMAGE_SIDE,
+    height: IMAGE_SIDE,
+    data: Uint8Array.from({ length: IMAGE_SIDE * IMAGE_SIDE * 3 }, (_, i) => (i * 37) % 256),
+  });
+  const patches = image.grid[0] * image.grid[1] * image.grid[2];
+  const pads = Array(image.imageTokens).fill(config.image_token_id);
+  const vision = vlm.upload(
+    arena,
+    packBatch(config, [{
+      tokens: [config.vision_start_token_id, ...pads, config.vision_end_token_id],
+      image,
+      responseStart: image.imageTokens + 2,
+    }], 0),
+  ).vision!;
+  const tower = (blocks: number, full: ReadonlyArray<number>) =>
+    timeGpu(rt, (rec) => {
+      visionForward(
+        rec,
+        arena,
+        vlm.params,
+        qwen3bAtDepth(1, blocks, full),
+        vision.ctx,
+        vision.pixels,
+      );
+    }, reps);
+  const noBlocks = await tower(0, []);
+  const windowedOnly = await tower(1, []);
+  const fullOnly = await tower(1, [0]);
+  arena.reset();
+  const note = `${vlm.params.weightsDtype} weights`;
+  row(
+    OURS,
+    `3B vision: patch embed + merger, ${patches} patches`,
+    noBlocks.ms,
+    note,
+    noBlocks.timing,
+  );
+  row(
+    OURS,
+    `3B vision: patch embed + 1 windowed block + merger, ${patches} patches`,
+    windowedOnly.ms,
+    note,
+    windowedOnly.timing,
+  );
+  row(
+    OURS,
+    `3B vision: patch embed + 1 full block + merger, ${patches} patches`,
+    fullOnly.ms,
+    note,
+    fullOnly.timing,
+  );
+  const fullCount = QWEN_3B.vision_config.fullatt_block_indexes.length;
+  const windowedCount = QWEN_3B.vision_config.depth - fullCount;
+  const towerFull = noBlocks.ms + windowedCount * (windowedOnly.ms - noBlocks.ms) +
+    fullCount * (fullOnly.ms - noBlocks.ms);
+  row(
+    OURS,
+    `3B estimated vision tower (${windowedCount} windowed + ${fullCount} full blocks), ${patches} patches`,
+    towerFull,
+    `one 504×504 image; ${note}`,
+    fullOnly.timing,
+  );
 };
 
 if (import.meta.main) {
