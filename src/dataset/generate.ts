@@ -23,6 +23,7 @@ import {
   splitOfScene,
   SPLITS,
 } from "./balance.ts";
+import { type BlindBaseline, optionPriorBaseline } from "./blind_baseline.ts";
 import { buildRecord, type ImageRef, type RecordGraphs, scene3dOf } from "./build.ts";
 import { writeJsonl } from "./jsonl.ts";
 import { CATEGORIES, type Category, type Level, LEVELS, type Question } from "./question.ts";
@@ -68,6 +69,8 @@ export interface DatasetSummary {
   /** Drafts proposed and dropped as ambiguous, per category, over all scenes. */
   readonly proposed: Readonly<Record<Category, number>>;
   readonly ambiguous: Readonly<Record<Category, number>>;
+  /** The option-prior baseline fitted on train, scored on the held-out splits. */
+  readonly blindBaseline: { readonly val: BlindBaseline; readonly test: BlindBaseline };
 }
 
 /** What the records of one scene share. */
@@ -196,6 +199,7 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
       >;
       const levels = zero(LEVELS);
       const answerLetters: Record<string, number> = { A: 0, B: 0, C: 0, D: 0 };
+      const written = new Map<Split, ReadonlyArray<StvqaRecord>>();
       for (const split of SPLITS) {
         const chosen = balanceByCategory(
           candidates.get(split)!,
@@ -212,6 +216,7 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
           answerLetters[r.answer_only] = (answerLetters[r.answer_only] ?? 0) + 1;
         }
         yield* writeJsonl(`${tmp}/${split}.jsonl`, StvqaRecord, Stream.fromIterable(chosen));
+        written.set(split, chosen);
       }
       const summary: DatasetSummary = {
         scenes: scenesPerSplit,
@@ -220,6 +225,10 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
         answerLetters,
         proposed,
         ambiguous,
+        blindBaseline: {
+          val: optionPriorBaseline(written.get("train")!, written.get("val")!),
+          test: optionPriorBaseline(written.get("train")!, written.get("test")!),
+        },
       };
       yield* Effect.tryPromise({
         try: () =>

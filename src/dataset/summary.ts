@@ -4,14 +4,21 @@
  * @module
  */
 import { SPLITS } from "./balance.ts";
+import type { BlindScore } from "./blind_baseline.ts";
 import type { DatasetSummary } from "./generate.ts";
 import { CATEGORIES, type Category } from "./question.ts";
 
 const pad = (s: string, n: number, right = false) => right ? s.padStart(n) : s.padEnd(n);
 
+const percent = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+const blind = (score: BlindScore | undefined) =>
+  score === undefined ? "-" : `${percent(score.accuracy)}/${percent(score.chance)}`;
+
 /**
- * A plain-text table: records per category and split, each category's share of all records, and
- * how many drafts the ambiguity filter dropped.
+ * A plain-text table: records per category and split, each category's share of all records, how
+ * many drafts the ambiguity filter dropped, and the val accuracy of the option-prior ("blind")
+ * baseline beside chance.
  */
 export const formatSummary = (summary: DatasetSummary): string => {
   const total = SPLITS.reduce(
@@ -24,6 +31,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
     pad("share", 7, true),
     pad("drafts", 8, true),
     pad("ambiguous", 10, true),
+    pad("blind/chance", 13, true),
   ].join(" ");
   const rows = CATEGORIES.map((c) => {
     const all = SPLITS.reduce((n, s) => n + summary.records[s][c], 0);
@@ -34,6 +42,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
       pad(`${(100 * all / Math.max(1, total)).toFixed(1)}%`, 7, true),
       pad(String(drafts), 8, true),
       pad(`${(100 * summary.ambiguous[c] / Math.max(1, drafts)).toFixed(1)}%`, 10, true),
+      pad(blind(summary.blindBaseline.val.perCategory[c]), 13, true),
     ].join(" ");
   });
   const totals = [
@@ -42,6 +51,8 @@ export const formatSummary = (summary: DatasetSummary): string => {
       pad(String(CATEGORIES.reduce((m, c) => m + summary.records[s][c], 0)), 7, true)
     ),
     pad("100%", 7, true),
+    pad("", 8 + 1 + 10, true),
+    pad(blind(summary.blindBaseline.val.overall), 13, true),
   ].join(" ");
   const scenes = `scenes: ${SPLITS.map((s) => `${s} ${summary.scenes[s]}`).join(", ")}`;
   const levels = `levels: ${

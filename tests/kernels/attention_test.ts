@@ -284,6 +284,18 @@ const FORWARD_CASES: ReadonlyArray<Case> = [
     name: "D = 128",
     dims: dims({ mask: { kind: "full" }, queries: 9, keys: 21, headDim: 128, queryHeads: 2 }),
   },
+  {
+    name: "the tiny preset's training shape: 2 × 300 tokens, GQA 2, D = 32, default workgroups",
+    dims: dims({
+      mask: { kind: "causal" },
+      batch: 2,
+      queries: 300,
+      keys: 300,
+      queryHeads: 4,
+      kvHeads: 2,
+      headDim: 32,
+    }),
+  },
 ];
 
 // Tolerance: scores are f32 dot products of ≤ 128 terms of size ≤ 1/√D (absolute error ~1e-6);
