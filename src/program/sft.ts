@@ -60,6 +60,8 @@ export const SftOptions = Schema.Struct({
    * relative to the scene's; 1 = plain mean cross-entropy.
    */
   focusWeight: Positive,
+  /** Relationships in the target scene graph: all of the question's subgraph, or the first. */
+  sceneRelations: Schema.Literals(["all", "first"]),
   seed: NonNegativeInt,
   promptStyle: Schema.Literals(["compact", "paper"]),
   /** Records whose SFT sequence is longer are skipped (counted in the summary). */
@@ -87,6 +89,7 @@ export const SFT_DEFAULTS: SftOptions = {
   weightDecay: 0.01,
   maxGradNorm: 1,
   focusWeight: 1,
+  sceneRelations: "all",
   seed: 1,
   promptStyle: "compact",
   maxTokens: 512,
@@ -161,7 +164,10 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   for (let step = firstStep; step < o.steps; step++) {
     const samples: SequenceSample[] = [];
     while (samples.length < o.batchSize) {
-      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd, o.focusWeight);
+      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd, {
+        focusWeight: o.focusWeight,
+        relations: o.sceneRelations,
+      });
       if (sample.tokens.length > o.maxTokens) skippedLong++;
       else samples.push(sample);
     }

@@ -15,6 +15,7 @@ import {
   type ProcessedImage,
   processImage,
 } from "../nn/image_processor.ts";
+import { pythonJson } from "../scene/graph.ts";
 import { singleImagePrompt } from "../text/chat_template.ts";
 import type { Tokenizer } from "../text/tokenizer.ts";
 
@@ -42,18 +43,28 @@ const names = (ids: ReadonlyArray<string>): string =>
   ids.map((id) => `the ${id.replace(/\.\d+$/, "").replace(/_/g, " ")}`).join(" and ");
 
 /**
+ * Which relationships an SFT target's scene graph lists: `all` of the record's question subgraph,
+ * or only the `first` (the relation the reasoning cites) — a ~2× shorter response for small
+ * models, still a valid scene graph for the format and spatial rewards, which score objects.
+ */
+export type SceneRelations = "all" | "first";
+
+/**
  * The supervised target for a record: a short templated observation naming the question's
  * objects, the ground-truth subgraph, a one-line reasoning step from its first relation, and the
  * answer. Deterministic in the record.
  */
-export const sftResponse = (record: StvqaRecord): string => {
-  const scene = sceneJson(record);
-  const graph = JSON.parse(scene) as {
+export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "all"): string => {
+  const raw = sceneJson(record);
+  const graph = JSON.parse(raw) as {
     objects: { id: string }[];
     relationships?: { subject: string; predicate: string; object: string }[];
   };
   const objects = graph.objects.map((o) => o.id);
   const relation = graph.relationships?.[0];
+  const scene = relations === "all"
+    ? raw
+    : pythonJson({ ...graph, relationships: relation ? [relation] : [] });
   const observe = objects.length > 0 ? `I see ${names(objects)}.` : "I see no such object.";
   const reason = relation
     ? `${names([relation.subject])} is ${relation.predicate} ${names([relation.object])}`
@@ -107,16 +118,20 @@ export const responseTokenWeights = (
 };
 
 /**
- * The SFT sequence: prompt, then the target response closed by `<|im_end|>`. With a
- * `focusWeight` other than 1 the response tokens carry `responseTokenWeights`.
+ * The SFT sequence: prompt, then the target response (with the scene's `relations`) closed by
+ * `<|im_end|>`. With a `focusWeight` other than 1 the response tokens carry
+ * `responseTokenWeights`.
  */
 export const sftSample = (
   example: PromptExample,
   tokenizer: Tokenizer,
   imEndId: number,
-  focusWeight = 1,
+  { focusWeight = 1, relations = "all" }: {
+    readonly focusWeight?: number;
+    readonly relations?: SceneRelations;
+  } = {},
 ): SequenceSample => {
-  const text = sftResponse(example.record);
+  const text = sftResponse(example.record, relations);
   const response = tokenizer.encode(text);
   const tokens = [...example.promptTokens, ...response, imEndId];
   const sample = { tokens, image: example.image, responseStart: example.promptTokens.length };

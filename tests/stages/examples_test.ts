@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
-import { Effect } from "effect";
-import { responseTokenWeights } from "../../src/stages/examples.ts";
+import { Effect, Schema } from "effect";
+import { StvqaRecord } from "../../src/dataset/record.ts";
+import { responseTokenWeights, sftResponse } from "../../src/stages/examples.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
 
 const tokenizer = await Effect.runPromise(
@@ -23,4 +24,24 @@ Deno.test("responseTokenWeights gives the scene JSON weight 1 and every other to
   assert.ok(textOf(5).join("").includes("I see the red cube."));
   assert.ok(textOf(5).join("").includes("(A) yes"));
   assert.ok(!textOf(5).join("").includes("bbox"));
+});
+
+Deno.test("sftResponse with the first relation only keeps every object and the cited relation", () => {
+  const record = Schema.decodeUnknownSync(StvqaRecord)(
+    JSON.parse(
+      Deno.readTextFileSync(
+        new URL("../../data/fixtures/stvqa/synthetic_record.json", import.meta.url),
+      ),
+    ),
+  );
+  const scene = (text: string) => JSON.parse(/<scene>(.*)<\/scene>/.exec(text)![1]!);
+  const thinking = (text: string) => /<think>.*<\/think>/.exec(text)![0];
+  const all = sftResponse(record, "all");
+  const first = sftResponse(record, "first");
+  assert.ok(scene(all).relationships.length > 1);
+  assert.deepEqual(scene(first).objects, scene(all).objects);
+  assert.deepEqual(scene(first).relationships, scene(all).relationships.slice(0, 1));
+  assert.equal(thinking(first), thinking(all));
+  // "all" is the record's own scene text, byte for byte.
+  assert.ok(record.answer_option_text.includes(/<scene>.*<\/scene>/.exec(all)![0]));
 });
