@@ -8,6 +8,7 @@
  */
 import type { RewardBreakdown } from "../domain/reward.ts";
 import { extractChoice } from "../eval/extract.ts";
+import { parseResponse } from "../stages/parse.ts";
 import { generate } from "../nn/generate.ts";
 import { spatialThinkerReward } from "../stages/reward.ts";
 import type { PromptExample } from "../stages/examples.ts";
@@ -22,6 +23,8 @@ export interface EvaluatedPrompt {
   readonly reward: RewardBreakdown;
   /** The extracted choice equals the answer letter (no format requirement). */
   readonly correct: boolean;
+  /** See {@link objectNameRecall}; undefined when the ground truth names no object. */
+  readonly objectRecall: number | undefined;
 }
 
 /** Aggregates of an evaluation. */
@@ -30,10 +33,38 @@ export interface EvaluationSummary {
   readonly formatRate: number;
   readonly accuracy: number;
   readonly meanReward: number;
+  /** Mean object-name recall over the prompts whose ground truth names objects. */
+  readonly objectRecall: number;
   readonly perCategory: Readonly<
     Record<string, { accuracy: number; count: number; chance: number }>
   >;
 }
+
+const objectNames = (text: string): Set<string> =>
+  new Set(
+    (parseResponse(text).response.scene?.objects ?? []).map((o) => o.id.replace(/\.\d+$/, "")),
+  );
+
+/**
+ * The share of the ground truth's object names (ids without the `.N`: "red_cube") that the
+ * response's scene graph names too — whether a model grounds the objects the question asks about,
+ * independent of boxes and answer. Undefined when the ground truth names no object.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { objectNameRecall } from "./greedy_eval.ts";
+ * const scene = (ids: string[]) =>
+ *   `<scene>${JSON.stringify({ objects: ids.map((id) => ({ id, bbox: [0, 0, 1, 1] })) })}</scene>`;
+ * assert.equal(objectNameRecall(scene(["red_cube.1"]), scene(["red_cube.1", "blue_cone.1"])), 0.5);
+ * ```
+ */
+export const objectNameRecall = (response: string, groundTruth: string): number | undefined => {
+  const wanted = objectNames(groundTruth);
+  if (wanted.size === 0) return undefined;
+  const named = objectNames(response);
+  return [...wanted].filter((name) => named.has(name)).length / wanted.size;
+};
 
 /** Greedy responses for `examples`, `batchSize` prompts per generation call, each scored. */
 export const evaluateGreedy = async (
@@ -67,6 +98,7 @@ export const evaluateGreedy = async (
         category: r.category,
         options: r.options.length,
         response,
+        objectRecall: objectNameRecall(response, r.answer_option_text),
         correct: (() => {
           const choice = extractChoice(response, r.options);
           return choice.kind === "choice" && choice.letter === r.answer_only;
@@ -102,6 +134,10 @@ export const summarize = (results: ReadonlyArray<EvaluatedPrompt>): EvaluationSu
     formatRate: results.reduce((s, r) => s + r.reward.format, 0) / n,
     accuracy: results.filter((r) => r.correct).length / n,
     meanReward: results.reduce((s, r) => s + r.reward.overall, 0) / n,
+    objectRecall: (() => {
+      const recalls = results.flatMap((r) => r.objectRecall === undefined ? [] : [r.objectRecall]);
+      return recalls.reduce((s, x) => s + x, 0) / Math.max(1, recalls.length);
+    })(),
     perCategory,
   };
 };

@@ -186,6 +186,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       reward: rewardMeans(results.map((r) => r.reward)),
       accuracy: summary.accuracy,
       formatRate: summary.formatRate,
+      objectRecall: summary.objectRecall,
       responseLength: mean(results, (r) => policy.setup.tokenizer.encode(r.response).length),
       perCategory: Object.fromEntries(
         Object.entries(summary.perCategory).map((

@@ -49,6 +49,8 @@ export const curvePlots: ReadonlyArray<CurvePlot> = [
       train("train", "accuracy"),
       val("val", "accuracy"),
       train("format rate (train)", "formatRate"),
+      val("format rate (val)", "formatRate"),
+      val("question objects named (val)", "objectRecall"),
     ],
   },
   { id: "kl", title: "KL to the reference policy", yTitle: "KL (k3)", series: [train("kl", "kl")] },

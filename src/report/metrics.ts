@@ -84,6 +84,8 @@ export const ValMetrics = Schema.Struct({
   reward: RewardMeans,
   accuracy: Fraction,
   formatRate: Fraction,
+  /** Share of the question's objects the responses' scene graphs name (reads the question?). */
+  objectRecall: Schema.optionalKey(Fraction),
   responseLength: NonNegative,
   /** Keyed by question category (relation, size, depth, …). */
   perCategory: Schema.Record(Schema.String, CategoryAccuracy),
