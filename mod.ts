@@ -100,6 +100,14 @@ export {
   saveCheckpoint,
 } from "./src/nn/checkpoint.ts";
 export { referenceForward } from "./src/nn/reference/qwen25vl_f64.ts";
+export {
+  defaultWeightsDtype,
+  WEIGHTS_DTYPES,
+  type WeightsDtype,
+  WeightsDtypeUnsupported,
+} from "./src/nn/weights_dtype.ts";
+export { inferenceWeightBytes } from "./src/nn/memory.ts";
+export { type CheckpointModelOptions, modelFromCheckpoint } from "./src/stages/model_setup.ts";
 
 // Text
 export { loadTokenizer, Tokenizer } from "./src/text/tokenizer.ts";
@@ -108,6 +116,7 @@ export { renderChat, singleImagePrompt } from "./src/text/chat_template.ts";
 
 // Data
 export { generateDataset } from "./src/dataset/generate.ts";
+export { optionPriorBaseline } from "./src/dataset/blind_baseline.ts";
 export { StvqaRecord } from "./src/dataset/record.ts";
 export { readJsonl, writeJsonl } from "./src/dataset/jsonl.ts";
 export { SceneRenderer } from "./src/scene/render.ts";

@@ -8,7 +8,6 @@
  * @module
  */
 import { Result, Schema } from "effect";
-import type { GpuFeatures } from "../gpu/gpu.ts";
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from "./dtype.ts";
 
 /** Storage dtypes of inference weights (`--weights-dtype`). */
@@ -85,24 +84,20 @@ export const checkPackable = (
 
 /**
  * The storage dtype an inference model gets when none is asked for: the checkpoint's own when it
- * is 16-bit — F16 only on devices with `shader-f16`, BF16 storage otherwise (it needs no feature)
- * — and f32 for F32 (or mixed) checkpoints and fresh models.
+ * is 16-bit (both widen in the kernels with core WGSL — bit shifts for bf16, `unpack2x16float` for
+ * f16 — so neither needs `shader-f16`), and f32 for F32 (or mixed) checkpoints and fresh models.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { defaultWeightsDtype } from "./weights_dtype.ts";
- * assert(defaultWeightsDtype("BF16", { f16: false }) === "bf16");
- * assert(defaultWeightsDtype("F16", { f16: false }) === "bf16");
- * assert(defaultWeightsDtype("F16", { f16: true }) === "f16");
- * assert(defaultWeightsDtype("F32", { f16: true }) === "f32");
+ * assert(defaultWeightsDtype("BF16") === "bf16");
+ * assert(defaultWeightsDtype("F16") === "f16");
+ * assert(defaultWeightsDtype("F32") === "f32");
  * ```
  */
-export const defaultWeightsDtype = (
-  stored: "F32" | "F16" | "BF16" | undefined,
-  features: Pick<GpuFeatures, "f16">,
-): WeightsDtype =>
-  stored === "BF16" ? "bf16" : stored === "F16" ? (features.f16 ? "f16" : "bf16") : "f32";
+export const defaultWeightsDtype = (stored: "F32" | "F16" | "BF16" | undefined): WeightsDtype =>
+  stored === "BF16" ? "bf16" : stored === "F16" ? "f16" : "f32";
 
 /**
  * Rounds f32 values to 16-bit storage (round to nearest even; exact for values that came from a

@@ -78,7 +78,7 @@ export interface CheckpointModelOptions {
   /**
    * GPU storage of the weights. "f32" (the default) is what training needs; "bf16"/"f16" store
    * the matrices in 16 bits for inference; "auto" picks `defaultWeightsDtype` from the
-   * checkpoint's own dtype and the device (what `generate` and `eval` use).
+   * checkpoint's own dtype (what `generate` and `eval` use).
    */
   readonly weightsDtype?: WeightsDtype | "auto";
 }
@@ -103,7 +103,7 @@ export const modelFromCheckpoint = (
     const side = yield* readCheckpointSideFiles(dir);
     const requested = options.weightsDtype ?? "f32";
     const weightsDtype = requested === "auto"
-      ? defaultWeightsDtype(checkpointMatrixDtype(opened), rt.features)
+      ? defaultWeightsDtype(checkpointMatrixDtype(opened))
       : requested;
     yield* Effect.fromResult(checkPackable(qwen25vlTensorShapes(opened.config), weightsDtype));
     const vlm = new Vlm(rt, opened.config, undefined, { weightsDtype });
