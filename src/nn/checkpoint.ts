@@ -776,6 +776,41 @@ export const loadTrainingState = (
   });
 
 /**
+ * Removes the temporary folders (`step-N.tmp-PID-K`) that saves interrupted by a crash or SIGKILL
+ * left under `root` — a run owns its checkpoints folder, so a resuming run calls this before it
+ * saves again. Complete `step-N` folders are never touched; a missing `root` is nothing to clean.
+ * Returns the names removed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Effect } from "effect";
+ * import { removeInterruptedSaves } from "./checkpoint.ts";
+ * const root = await Deno.makeTempDir();
+ * await Deno.mkdir(root + "/step-00000010");
+ * await Deno.mkdir(root + "/step-00000020.tmp-41-0");
+ * assert.deepEqual(await Effect.runPromise(removeInterruptedSaves(root)), ["step-00000020.tmp-41-0"]);
+ * assert((await Deno.stat(root + "/step-00000010")).isDirectory);
+ * ```
+ */
+export const removeInterruptedSaves = (
+  root: string,
+): Effect.Effect<ReadonlyArray<string>, FileIoFailed> =>
+  Effect.gen(function* () {
+    if (!(yield* exists(root))) return [];
+    const entries = yield* fsCall(root, "list", () => Array.fromAsync(Deno.readDir(root)));
+    const stale = entries
+      .filter((entry) => entry.isDirectory && /^step-\d+\.tmp-\d+-\d+$/.test(entry.name))
+      .map((entry) => entry.name)
+      .sort();
+    for (const name of stale) {
+      const path = join(root, name);
+      yield* fsCall(path, "remove", () => Deno.remove(path, { recursive: true }));
+    }
+    return stale;
+  });
+
+/**
  * The newest complete checkpoint folder (`step-N`) under `root`, if any. Temporary folders left
  * by an interrupted save are never returned.
  *

@@ -14,7 +14,7 @@ import { Gpu } from "../gpu/gpu.ts";
 import { Arena } from "../gpu/buffer_pool.ts";
 import { GpuRuntime } from "../gpu/runtime.ts";
 import { packBatch, type SequenceSample } from "../nn/batch.ts";
-import { latestCheckpoint, loadTrainingState } from "../nn/checkpoint.ts";
+import { latestCheckpoint, loadTrainingState, removeInterruptedSaves } from "../nn/checkpoint.ts";
 import { AdamW } from "../nn/optimizer.ts";
 import { recordSftLoss } from "../nn/sft_loss.ts";
 import { optimizerStep } from "../nn/train_step.ts";
@@ -123,6 +123,7 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   const gpu = yield* Gpu;
   const rt = new GpuRuntime(gpu);
   const checkpoints = `${o.out}/checkpoints`;
+  if (o.resume) yield* removeInterruptedSaves(checkpoints);
   const resumeFrom = o.resume
     ? Option.getOrUndefined(yield* latestCheckpoint(checkpoints))
     : undefined;

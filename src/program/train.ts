@@ -14,7 +14,12 @@
 import { Effect, Option, Stream } from "effect";
 import { readJsonl } from "../dataset/jsonl.ts";
 import { StvqaRecord } from "../dataset/record.ts";
-import { latestCheckpoint, loadCheckpoint, loadTrainingState } from "../nn/checkpoint.ts";
+import {
+  latestCheckpoint,
+  loadCheckpoint,
+  loadTrainingState,
+  removeInterruptedSaves,
+} from "../nn/checkpoint.ts";
 import { parseResponse } from "../stages/parse.ts";
 import { cachedPromptExamples, type PromptStyle } from "../stages/examples.ts";
 import { processorSettings, saveRunCheckpoint } from "../stages/model_setup.ts";
@@ -117,6 +122,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
   let start = 0;
   let dataPosition = { epoch: 0, position: 0 };
   if (run.resume) {
+    yield* removeInterruptedSaves(checkpoints);
     const last = Option.getOrUndefined(yield* latestCheckpoint(checkpoints));
     if (last !== undefined) {
       // The policy continues from the checkpoint; the reference stays the starting model.

@@ -7,6 +7,7 @@ import {
   loadTrainingState,
   openCheckpoint,
   readCheckpointTensors,
+  removeInterruptedSaves,
   saveCheckpoint,
 } from "../../src/nn/checkpoint.ts";
 import { qwen25vlTensorShapes } from "../../src/nn/config.ts";
@@ -293,9 +294,12 @@ Deno.test("a save killed with SIGKILL leaves the previous checkpoint loadable", 
     const latest = Option.getOrThrow(await run(latestCheckpoint(root)));
     await run(loadCheckpoint(latest));
     await run(loadTrainingState(latest, model.config));
-    for (const name of entries) {
-      if (name !== checkpointDirName(1)) await Deno.remove(`${root}/${name}`, { recursive: true });
-    }
+    // A resuming run clears what the killed save left, and only that.
+    const removed = await run(removeInterruptedSaves(root));
+    assert.deepEqual(removed, entries.filter((name) => name.includes(".tmp-")).sort());
+    const left = [...Deno.readDirSync(root)].map((entry) => entry.name);
+    assert.ok(left.every((name) => !name.includes(".tmp-")) && left.includes(checkpointDirName(1)));
+    if (nextExists) await Deno.remove(`${root}/${checkpointDirName(2)}`, { recursive: true });
   }
   assert.ok(interrupted > 0, "no kill landed during a save; the test did not exercise anything");
 });
