@@ -227,13 +227,15 @@ const writeAtomic = async (path: string, text: string): Promise<void> => {
 };
 
 /**
- * Writes `<dir>/<stamp>.json` and `.md` plus `latest.json` / `latest.md` (overwritten), and
+ * Writes `<dir>/<stamp>.json` and `.md`, plus `latest.json` / `latest.md` (overwritten) when
+ * `latest` — a run of every section, so that a partial run never replaces the full table — and
  * returns the paths written.
  */
 export const writeResults = async (
   dir: string,
   env: BenchEnvironment,
   rows: ReadonlyArray<BenchRow>,
+  { latest }: { readonly latest: boolean },
 ): Promise<string[]> => {
   await Deno.mkdir(dir, { recursive: true });
   const stamp = env.date.replaceAll(":", "-").replace(/\.\d+Z$/, "Z");
@@ -243,7 +245,7 @@ export const writeResults = async (
     `${env.quick ? "; quick sweep" : ""}.\n\n${speedupSummary(rows).join("\n")}\n\n` +
     `${markdownTable(rows)}\n`;
   const paths: string[] = [];
-  for (const name of [stamp, "latest"]) {
+  for (const name of latest ? [stamp, "latest"] : [stamp]) {
     const jsonPath = `${dir}/${name}.json`;
     const mdPath = `${dir}/${name}.md`;
     await writeAtomic(jsonPath, json);

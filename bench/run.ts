@@ -75,7 +75,7 @@ for (const section of SECTIONS) {
 
 const env = benchEnvironment(gpu.adapterDescription, quick);
 console.log(`\n${markdownTable(rows)}\n\n${speedupSummary(rows).join("\n")}\n`);
-const paths = await writeResults(outDir, env, rows);
+const paths = await writeResults(outDir, env, rows, { latest: only === undefined });
 console.log(`Results: ${paths.join(", ")}`);
 await Effect.runPromise(Scope.close(scope, Exit.void));
 // tfjs keeps its own device and timers alive; the run is over.
