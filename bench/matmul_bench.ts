@@ -13,7 +13,8 @@
  * @module
  */
 import { fill } from "../src/gpu/ops/fill.ts";
-import { isCpuAdapter, matmul, matmulStrategy, type MatmulTile } from "../src/gpu/ops/matmul.ts";
+import { isCpuAdapter } from "../src/gpu/adapter.ts";
+import { matmul, matmulStrategy, type MatmulTile } from "../src/gpu/ops/matmul.ts";
 import { CommandRecorder } from "../src/gpu/recorder.ts";
 import { numel, type Tensor } from "../src/gpu/tensor.ts";
 import {

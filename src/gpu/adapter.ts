@@ -38,3 +38,14 @@ export const describeAdapter = (adapter: GPUAdapter): string => {
     .filter((part) => part.length > 0)
     .join(" / ");
 };
+
+/**
+ * Whether the device is a CPU rasteriser (Mesa lavapipe/llvmpipe, SwiftShader). There one thread
+ * runs a whole workgroup, so a few large workgroups beat many small ones, and strided reads along
+ * K are expensive (see `matmul`'s NT path).
+ */
+export const isCpuAdapter = (device: GPUDevice): boolean => {
+  const info = device.adapterInfo;
+  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
+  return /llvmpipe|lavapipe|swiftshader|software/i.test(text);
+};

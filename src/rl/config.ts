@@ -74,8 +74,8 @@ export const TrainerConfig = Schema.Struct({
   saveFreq: NonNegativeInt,
 });
 
-/** Which named reward configuration scores the rollouts. */
-export const RewardConfig = Schema.Struct({
+/** Which named reward variant scores the rollouts (the weights live in `domain/reward.ts`). */
+export const RewardSelection = Schema.Struct({
   /**
    * A reward variant name of `src/stages/reward.ts` (`spatial-thinker`, `sparse`,
    * `naive-spatial`, `strict`); the trainer resolves it, since `rl` sits below `stages`.
@@ -89,7 +89,7 @@ export const GrpoConfig = Schema.Struct({
   actor: ActorConfig,
   algorithm: AlgorithmConfig,
   trainer: TrainerConfig,
-  reward: RewardConfig,
+  reward: RewardSelection,
 });
 
 /** A decoded, cross-checked GRPO configuration. */

@@ -18,6 +18,7 @@
  *
  * @module
  */
+import { isCpuAdapter } from "../adapter.ts";
 import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
@@ -101,17 +102,6 @@ export const matmulPipeline = (rt: GpuRuntime, v: MatmulVariant): GPUComputePipe
     cache.set(key, pipeline);
   }
   return pipeline;
-};
-
-/**
- * Whether the device is a CPU rasteriser (Mesa lavapipe/llvmpipe, SwiftShader). There one thread
- * runs a whole workgroup, so a few large workgroups beat many small ones, and strided reads along
- * K are expensive (see `matmul`'s NT path).
- */
-export const isCpuAdapter = (device: GPUDevice): boolean => {
-  const info = device.adapterInfo;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
-  return /llvmpipe|lavapipe|swiftshader|software/i.test(text);
 };
 
 /** Limits on the tile `chooseTile` picks for one kind of device. */

@@ -14,7 +14,7 @@ import type { CommandRecorder } from "../recorder.ts";
 import type { GpuRuntime } from "../runtime.ts";
 import { byteLength, describe, expectShape, numel, type Tensor } from "../tensor.ts";
 import { grid1d, packParams } from "./dispatch.ts";
-import { isCpuAdapter } from "./matmul.ts";
+import { isCpuAdapter } from "../adapter.ts";
 import { assertDisjoint } from "./disjoint.ts";
 
 const KERNEL = "reduce.wgsl";
