@@ -92,14 +92,14 @@ interface Candidate {
 }
 
 /**
- * What the balancer spreads picks over: the answer text, except that answers naming one of the
- * question's objects ("red cube") count as one kind, so they do not crowd out closed answers
- * ("bigger", "yes").
+ * What the balancer spreads picks over: the question's answer key (the answer within its option
+ * list), except that answers naming one of the question's objects ("red cube") count as one kind,
+ * so they do not crowd out closed answers ("bigger", "yes").
  */
 const answerKey = (question: Question): string => {
   const text = question.options[question.answerIndex]!;
   const names = question.objectIds.map((id) => id.replace(/\.\d+$/, "").replaceAll("_", " "));
-  return names.includes(text) ? "an object" : text;
+  return names.includes(text) ? "an object" : question.answerKey;
 };
 
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>

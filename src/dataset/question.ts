@@ -64,6 +64,13 @@ export interface Question {
   readonly rating: number;
   readonly objectIds: ReadonlyArray<string>;
   readonly evidence: ReadonlyArray<Evidence>;
+  /**
+   * What the balancer spreads picks over: the answer within its option list when the draft's
+   * options are all shown (so that no option list goes with one of its answers more often than
+   * with another, e.g. each of 0–3 equally often in the count window "0, 1, 2, 3"), or the answer
+   * alone when the shown distractors are a random subset of many.
+   */
+  readonly answerKey: string;
 }
 
 /** What every category module reads. */
@@ -148,5 +155,8 @@ export const finaliseDraft = (
     rating,
     objectIds: draft.objectIds,
     evidence: draft.evidence,
+    answerKey: distractors.length === draft.distractors.length
+      ? `${draft.correct} among ${[...options].sort().join(" | ")}`
+      : draft.correct,
   };
 };

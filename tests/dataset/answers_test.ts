@@ -329,3 +329,24 @@ Deno.test("the reward gives a response that reproduces the ground truth the full
     assert.ok(reward.overall > 0.9999, `${r.question_only}: ${JSON.stringify(reward)}`);
   }
 });
+
+Deno.test("no relation distractor holds in the record's scene graph", () => {
+  const relation = records.filter((r) => r.category === "relation");
+  assert.ok(relation.some((r) => r.options.length === 4));
+  for (const r of relation) {
+    const [a, b] = namesIn(r.question_only).map((n) => objectNamed(r, n)) as [Obj, Obj];
+    for (const option of r.options.filter((o) => o !== answerText(r))) {
+      assert.ok(!implied(r, a.id, option, b.id), `${r.image_id}: ${r.question_with_options}`);
+    }
+  }
+});
+
+Deno.test("count options are four consecutive counts from 0 to 4, zero included", () => {
+  const count = records.filter((r) => r.category === "count");
+  assert.ok(count.some((r) => answerText(r) === "0"));
+  for (const r of count) {
+    const values = r.options.map(Number).sort((x, y) => x - y);
+    assert.ok(values[0]! >= 0 && values[3]! <= 4, r.question_with_options);
+    values.forEach((v, k) => assert.equal(v, values[0]! + k));
+  }
+});
