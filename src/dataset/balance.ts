@@ -108,8 +108,9 @@ const pickByLevel = <T extends { readonly level: Level }>(
 /**
  * Picks a balanced subset: per category its quota; within a category the quota is split evenly
  * over the distinct answers (so "no" or "1" cannot dominate; an answer with few questions gives
- * its share to the others), and within an answer over levels by `levelMix` as far as each level
- * allows, highest-rated first (ties broken by a seeded shuffle). The result keeps the input order.
+ * its share to the others; the remainder goes to answers in a seeded order), and within an
+ * answer over levels by `levelMix` as far as each level allows, highest-rated first (ties broken
+ * by a seeded shuffle). The result keeps the input order.
  */
 export const balanceByCategory = <
   T extends {
@@ -140,7 +141,12 @@ export const balanceByCategory = <
       const answer = items[i]!.answer;
       byAnswer.set(answer, [...(byAnswer.get(answer) ?? []), i]);
     }
-    const groups = [...byAnswer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
+    // A seeded order, not the alphabetical one: the records left over when the quota does not
+    // divide evenly would otherwise always go to the same answers, in every split alike, and a
+    // blind model fitted on train would find them again in val.
+    const groups = rng.shuffle(
+      [...byAnswer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g),
+    );
     const perAnswer = waterFill(groups.map((g) => g.length), quotas[c]);
     groups.forEach((group, g) =>
       chosen.push(...pickByLevel(group, items, perAnswer[g]!, levelMix))
