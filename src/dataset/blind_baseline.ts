@@ -2,7 +2,8 @@
  * The option-prior ("blind") baseline: how well the answers of held-out records can be guessed
  * from the option texts alone, without the image or the question. For every (category, option
  * text) the training split gives the rate at which that text is the correct option (Laplace
- * smoothed); a held-out question is answered with its highest-rate option. Far above chance means
+ * smoothed); a held-out question is answered with its highest-rate option (ties split evenly: a
+ * question whose k best options tie scores 1/k when the answer is among them). Far above chance means
  * the distractors give the answer away, a flaw VQA benchmarks report as their "blind" baseline.
  * Pure function over plain records.
  *
@@ -69,10 +70,13 @@ export const optionPriorBaseline = (
   const tally = new Map<Category, { count: number; hits: number; chance: number }>();
   for (const record of heldOut) {
     const rates = record.options.map((o) => rate(record.category, o));
-    const pick = rates.indexOf(Math.max(...rates));
+    const best = Math.max(...rates);
+    // Tied options are picked uniformly (expected credit), not by display position: with balanced
+    // answers the rates tie exactly, and picking (A) would measure the letter shuffle instead.
+    const tied = record.options.flatMap((_, i) => rates[i] === best ? [LETTERS[i]] : []);
     const t = tally.get(record.category) ?? { count: 0, hits: 0, chance: 0 };
     t.count++;
-    if (LETTERS[pick] === record.answer_only) t.hits++;
+    if (tied.includes(record.answer_only)) t.hits += 1 / tied.length;
     t.chance += 1 / record.options.length;
     tally.set(record.category, t);
   }

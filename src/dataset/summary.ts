@@ -17,8 +17,8 @@ const blind = (score: BlindScore | undefined) =>
 
 /**
  * A plain-text table: records per category and split, each category's share of all records, how
- * many drafts the ambiguity filter dropped, and the val accuracy of the option-prior ("blind")
- * baseline beside chance.
+ * many drafts the ambiguity filter dropped, and the held-out (val and test) accuracy of the
+ * option-prior ("blind") baseline beside chance.
  */
 export const formatSummary = (summary: DatasetSummary): string => {
   const total = SPLITS.reduce(
@@ -42,7 +42,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
       pad(`${(100 * all / Math.max(1, total)).toFixed(1)}%`, 7, true),
       pad(String(drafts), 8, true),
       pad(`${(100 * summary.ambiguous[c] / Math.max(1, drafts)).toFixed(1)}%`, 10, true),
-      pad(blind(summary.blindBaseline.val.perCategory[c]), 13, true),
+      pad(blind(summary.blindBaseline.heldOut.perCategory[c]), 13, true),
     ].join(" ");
   });
   const totals = [
@@ -52,7 +52,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
     ),
     pad("100%", 7, true),
     pad("", 8 + 1 + 10, true),
-    pad(blind(summary.blindBaseline.val.overall), 13, true),
+    pad(blind(summary.blindBaseline.heldOut.overall), 13, true),
   ].join(" ");
   const scenes = `scenes: ${SPLITS.map((s) => `${s} ${summary.scenes[s]}`).join(", ")}`;
   const levels = `levels: ${

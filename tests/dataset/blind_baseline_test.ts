@@ -59,3 +59,14 @@ Deno.test("optionPriorBaseline fits each category on its own and scores only hel
   assert.equal(score.perCategory.existence?.accuracy, 0.5);
   assert.equal(score.overall.chance, 0.5);
 });
+
+Deno.test("optionPriorBaseline splits tied options evenly instead of picking the first shown", () => {
+  // "bigger" and "smaller" are right equally often in training: their rates tie exactly.
+  const train = [record(["bigger", "smaller"], "bigger"), record(["smaller", "bigger"], "smaller")];
+  const answerFirst = [
+    record(["bigger", "smaller"], "bigger"),
+    record(["smaller", "bigger"], "smaller"),
+  ];
+  const score = optionPriorBaseline(train, answerFirst);
+  assert.equal(score.overall.accuracy, 0.5);
+});

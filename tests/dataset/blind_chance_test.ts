@@ -28,7 +28,7 @@ const exit = await rendererRuntime.runPromiseExit(generateDataset({
 
 Deno.test("the option-prior baseline is within four standard errors of chance in every category", () => {
   assert.ok(Exit.isSuccess(exit), String(exit));
-  const perCategory = exit.value.blindBaseline.val.perCategory;
+  const perCategory = exit.value.blindBaseline.heldOut.perCategory;
   const failures = CATEGORIES.flatMap((c) => {
     const score = perCategory[c];
     if (score === undefined || score.count < 200) return [`${c}: ${score?.count ?? 0} records`];
