@@ -106,17 +106,51 @@ const pickByLevel = <T extends { readonly level: Level }>(
 };
 
 /**
- * Picks a balanced subset: per category its quota; within a category the quota is split evenly
- * over the distinct answers (so "no" or "1" cannot dominate; an answer with few questions gives
- * its share to the others; the remainder goes to answers in a seeded order), and within an
- * answer over levels by `levelMix` as far as each level allows, highest-rated first (ties broken
- * by a seeded shuffle). The result keeps the input order.
+ * Picks per answer of each option list: the same number for every answer of a list (so within a
+ * list no answer is likelier than another, and no model reading the options alone beats chance),
+ * as many as the quota allows, a list's share limited by its rarest answer. The largest such level
+ * is taken; what does not divide evenly goes one by one to answers in the seeded `order`.
+ * `lists[l][a]` is the pool size of answer `a` of list `l`; the result has the same shape.
+ */
+export const exchangeableCounts = (
+  lists: ReadonlyArray<ReadonlyArray<number>>,
+  quota: number,
+  order: ReadonlyArray<readonly [number, number]>,
+): number[][] => {
+  const floor = lists.map((answers) => Math.min(...answers));
+  const taken = (t: number) =>
+    lists.reduce((n, answers, l) => n + answers.length * Math.min(t, floor[l]!), 0);
+  let level = 0;
+  const top = Math.max(0, ...floor);
+  while (level < top && taken(level + 1) <= quota) level++;
+  const counts = lists.map((answers, l) => answers.map(() => Math.min(level, floor[l]!)));
+  let left = quota - taken(level);
+  for (const [l, a] of order) {
+    if (left <= 0) break;
+    if (floor[l]! > level) {
+      counts[l]![a]!++;
+      left--;
+    }
+  }
+  return counts;
+};
+
+/**
+ * Picks a balanced subset: per category its quota. Within a category, every answer of an option
+ * list (`optionList`: the full list the answer was drawn against, e.g. the count window "0 | 1 |
+ * 2 | 3") gets the same number of questions ({@link exchangeableCounts}): a list whose rarest
+ * answer has few questions gives its share to the other lists, so "no" or "1" cannot dominate
+ * and no option list gives its answer away. Only when the lists cannot fill the quota evenly is the
+ * rest spread evenly over the answers' leftover questions. Within an answer the picks follow
+ * `levelMix` as far as each level allows, highest-rated first (ties broken by a seeded shuffle).
+ * The result keeps the input order.
  */
 export const balanceByCategory = <
   T extends {
     readonly category: Category;
     readonly rating: number;
     readonly level: Level;
+    readonly optionList: string;
     readonly answer: string;
   },
 >(
@@ -136,21 +170,37 @@ export const balanceByCategory = <
   for (const c of CATEGORIES) {
     const ranked = rng.shuffle(byCategory.get(c)!)
       .sort((a, b) => items[b]!.rating - items[a]!.rating);
-    const byAnswer = new Map<string, number[]>();
+    const byList = new Map<string, Map<string, number[]>>();
     for (const i of ranked) {
-      const answer = items[i]!.answer;
-      byAnswer.set(answer, [...(byAnswer.get(answer) ?? []), i]);
+      const { optionList, answer } = items[i]!;
+      const answers = byList.get(optionList) ?? new Map<string, number[]>();
+      answers.set(answer, [...(answers.get(answer) ?? []), i]);
+      byList.set(optionList, answers);
     }
-    // A seeded order, not the alphabetical one: the records left over when the quota does not
+    const sorted = <V>(m: Map<string, V>) =>
+      [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
+    const groups = sorted(byList).map(([, answers]) => sorted(answers).map(([, g]) => g));
+    // A seeded order, not the alphabetical one: the questions left over when the quota does not
     // divide evenly would otherwise always go to the same answers, in every split alike, and a
     // blind model fitted on train would find them again in val.
-    const groups = rng.shuffle(
-      [...byAnswer.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g),
+    const order = rng.shuffle(
+      groups.flatMap((answers, l) => answers.map((_, a) => [l, a] as const)),
     );
-    const perAnswer = waterFill(groups.map((g) => g.length), quotas[c]);
-    groups.forEach((group, g) =>
-      chosen.push(...pickByLevel(group, items, perAnswer[g]!, levelMix))
+    const counts = exchangeableCounts(
+      groups.map((answers) => answers.map((g) => g.length)),
+      quotas[c],
+      order,
     );
+    const leftovers: number[][] = [];
+    for (const [l, a] of order) {
+      const picked = pickByLevel(groups[l]![a]!, items, counts[l]![a]!, levelMix);
+      chosen.push(...picked);
+      const taken = new Set(picked);
+      leftovers.push(groups[l]![a]!.filter((i) => !taken.has(i)));
+    }
+    const missing = quotas[c] - counts.flat().reduce((n, k) => n + k, 0);
+    const extra = waterFill(leftovers.map((g) => g.length), missing);
+    leftovers.forEach((group, g) => chosen.push(...pickByLevel(group, items, extra[g]!, levelMix)));
   }
   return chosen.sort((a, b) => a - b).map((i) => items[i]!);
 };

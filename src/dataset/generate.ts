@@ -92,21 +92,25 @@ interface Candidate {
   readonly category: Category;
   readonly level: Level;
   readonly rating: number;
-  /** The correct option's text, or "an object" when it names one (the balancer spreads picks). */
+  /** The option list the balancer evens the answers of (see {@link balanceKeys}). */
+  readonly optionList: string;
+  /** The correct option's text, or "an object" when it names one. */
   readonly answer: string;
   readonly slot: number;
   readonly question: Question;
 }
 
 /**
- * What the balancer spreads picks over: the question's answer key (the answer within its option
- * list), except that answers naming one of the question's objects ("red cube") count as one kind,
- * so they do not crowd out closed answers ("bigger", "yes").
+ * What the balancer evens out: the answer within the question's option list, except that answers
+ * naming one of the question's objects ("red cube") count as one kind in one list, so object
+ * names neither fragment the balance nor crowd out closed answers ("bigger", "yes").
  */
-const answerKey = (question: Question): string => {
+const balanceKeys = (question: Question): { optionList: string; answer: string } => {
   const text = question.options[question.answerIndex]!;
   const names = question.objectIds.map((id) => id.replace(/\.\d+$/, "").replaceAll("_", " "));
-  return names.includes(text) ? "an object" : question.answerKey;
+  return names.includes(text)
+    ? { optionList: "objects", answer: "an object" }
+    : { optionList: question.optionList, answer: text };
 };
 
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>
@@ -192,7 +196,7 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
               category: question.category,
               level: question.level,
               rating: question.rating,
-              answer: answerKey(question),
+              ...balanceKeys(question),
               slot,
               question,
             });

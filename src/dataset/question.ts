@@ -65,12 +65,11 @@ export interface Question {
   readonly objectIds: ReadonlyArray<string>;
   readonly evidence: ReadonlyArray<Evidence>;
   /**
-   * What the balancer spreads picks over: the answer within its option list when the draft's
-   * options are all shown (so that no option list goes with one of its answers more often than
-   * with another, e.g. each of 0–3 equally often in the count window "0, 1, 2, 3"), or the answer
-   * alone when the shown distractors are a random subset of many.
+   * The full option list the answer was drawn against, sorted and joined with " | " (e.g. the
+   * count window "0 | 1 | 2 | 3", or all nine grid regions when three of them are shown). The
+   * balancer makes every answer of a list equally frequent.
    */
-  readonly answerKey: string;
+  readonly optionList: string;
 }
 
 /** What every category module reads. */
@@ -155,8 +154,6 @@ export const finaliseDraft = (
     rating,
     objectIds: draft.objectIds,
     evidence: draft.evidence,
-    answerKey: distractors.length === draft.distractors.length
-      ? `${draft.correct} among ${[...options].sort().join(" | ")}`
-      : draft.correct,
+    optionList: [draft.correct, ...draft.distractors].sort().join(" | "),
   };
 };

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   balanceByCategory,
   categoryQuotas,
+  exchangeableCounts,
   paperShares,
   splitOfScene,
   waterFill,
@@ -45,6 +46,7 @@ Deno.test("balancing keeps the highest-rated items of each level and the input o
     category: CATEGORIES[i % 9]!,
     rating: 1 + (i % 10),
     level: levels[Math.floor(i / 9) % 3]!,
+    optionList: "x | y",
     answer: "x",
   }));
   const chosen = balanceByCategory(items, paperShares(), 160, makeRng(1));
@@ -75,6 +77,7 @@ Deno.test("balancing spreads picks over answers instead of taking the commonest"
     category: "reach" as const,
     rating: i < 90 ? 9 : 6,
     level: "easy" as const,
+    optionList: "no | yes",
     answer: i < 90 ? "no" : "yes",
   }));
   const shares = {
@@ -98,4 +101,77 @@ Deno.test("waterFill splits evenly and passes on what small groups cannot take",
   assert.deepEqual(waterFill([1, 10, 10], 9), [1, 4, 4]);
   assert.deepEqual(waterFill([2, 2], 9), [2, 2]);
   assert.deepEqual(waterFill([5, 5], 3), [2, 1]);
+});
+
+/** Every (list, answer) pair in order: the remainder order exchangeableCounts is given. */
+const inOrder = (lists: number[][]) =>
+  lists.flatMap((answers, l) => answers.map((_, a) => [l, a] as const));
+
+Deno.test("exchangeableCounts gives every answer of a list the same count, limited by its rarest", () => {
+  // List 0: a 4-option list whose last answer has 3 questions; list 1: yes/no with plenty.
+  const lists = [[50, 50, 50, 3], [50, 50]];
+  assert.deepEqual(exchangeableCounts(lists, 30, inOrder(lists)), [[3, 3, 3, 3], [9, 9]]);
+  assert.deepEqual(exchangeableCounts(lists, 12, inOrder(lists)), [[2, 2, 2, 2], [2, 2]]);
+});
+
+Deno.test("exchangeableCounts hands the remainder out in the given order to lists with room", () => {
+  const lists = [[10, 10], [1]];
+  const counts = exchangeableCounts(lists, 6, [[1, 0], [0, 1], [0, 0]]);
+  assert.deepEqual(counts, [[2, 3], [1]]);
+  assert.deepEqual(exchangeableCounts(lists, 100, inOrder(lists)), [[10, 10], [1]]);
+});
+
+const reachShares = {
+  ...paperShares(0),
+  reach: 1,
+  size: 0,
+  orientation: 0,
+  instance_location: 0,
+  depth: 0,
+  distance: 0,
+  count: 0,
+  existence: 0,
+};
+
+Deno.test("balancing keeps the answers of an option list equally frequent when one is rare", () => {
+  // Four states, "supporting it" rare; yes/no plentiful. 40 picks.
+  const states = ["resting on it", "supporting it", "touching its side", "not touching it"];
+  const items = [
+    ...states.flatMap((answer) =>
+      Array.from({ length: answer === "supporting it" ? 4 : 30 }, () => ({
+        category: "reach" as const,
+        rating: 5,
+        level: "easy" as const,
+        optionList: [...states].sort().join(" | "),
+        answer,
+      }))
+    ),
+    ...["yes", "no"].flatMap((answer) =>
+      Array.from({ length: 30 }, () => ({
+        category: "reach" as const,
+        rating: 5,
+        level: "easy" as const,
+        optionList: "no | yes",
+        answer,
+      }))
+    ),
+  ];
+  const chosen = balanceByCategory(items, reachShares, 40, makeRng(3));
+  assert.equal(chosen.length, 40);
+  for (const answer of states) assert.equal(chosen.filter((c) => c.answer === answer).length, 4);
+  assert.equal(chosen.filter((c) => c.answer === "yes").length, 12);
+});
+
+Deno.test("balancing fills the quota from leftovers when the option lists cannot fill it evenly", () => {
+  // One list whose second answer has a single question: only 2 of 10 picks can be even.
+  const items = Array.from({ length: 20 }, (_, i) => ({
+    category: "reach" as const,
+    rating: 5,
+    level: "easy" as const,
+    optionList: "no | yes",
+    answer: i === 0 ? "yes" : "no",
+  }));
+  const chosen = balanceByCategory(items, reachShares, 10, makeRng(4));
+  assert.equal(chosen.length, 10);
+  assert.equal(chosen.filter((c) => c.answer === "yes").length, 1);
 });
