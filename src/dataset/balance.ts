@@ -174,7 +174,9 @@ export const balanceByCategory = <
     for (const i of ranked) {
       const { optionList, answer } = items[i]!;
       const answers = byList.get(optionList) ?? new Map<string, number[]>();
-      answers.set(answer, [...(answers.get(answer) ?? []), i]);
+      const group = answers.get(answer) ?? [];
+      group.push(i);
+      answers.set(answer, group);
       byList.set(optionList, answers);
     }
     const sorted = <V>(m: Map<string, V>) =>
