@@ -111,6 +111,16 @@ const pickByLevel = <T extends { readonly level: Level }>(
  * as many as the quota allows, a list's share limited by its rarest answer. The largest such level
  * is taken; what does not divide evenly goes one by one to answers in the seeded `order`.
  * `lists[l][a]` is the pool size of answer `a` of list `l`; the result has the same shape.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { exchangeableCounts } from "./balance.ts";
+ * // Four reach states, one with only 3 questions, and yes/no: 30 picks.
+ * const lists = [[50, 50, 50, 3], [50, 50]];
+ * const order = [[0, 0], [0, 1], [0, 2], [0, 3], [1, 0], [1, 1]] as const;
+ * assert.deepEqual(exchangeableCounts(lists, 30, order), [[3, 3, 3, 3], [9, 9]]);
+ * ```
  */
 export const exchangeableCounts = (
   lists: ReadonlyArray<ReadonlyArray<number>>,
