@@ -7,7 +7,7 @@
  * @module
  */
 import { makeRng, type Rng } from "../domain/random.ts";
-import { CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
+import { type AnswerGroup, CATEGORIES, type Category, type Level, LEVELS } from "./question.ts";
 
 /** Target fraction of records per category (sums to 1). */
 export type CategoryShares = Readonly<Record<Category, number>>;
@@ -106,9 +106,9 @@ const pickByLevel = <T extends { readonly level: Level }>(
 };
 
 /**
- * Picks per answer of each option list: the same number for every answer of a list (so within a
- * list no answer is likelier than another, and no model reading the options alone beats chance),
- * as many as the quota allows, a list's share limited by its rarest answer. The largest such level
+ * Picks per answer of each answer group (list): the same number for every answer of a list (so
+ * within a list no answer is likelier than another, and no model reading the options alone beats
+ * chance), as many as the quota allows, a list's share limited by its rarest answer. The largest such level
  * is taken; what does not divide evenly goes one by one to answers in the seeded `order`.
  * `lists[l][a]` is the pool size of answer `a` of list `l`; the result has the same shape.
  *
@@ -146,21 +146,22 @@ export const exchangeableCounts = (
 };
 
 /**
- * Picks a balanced subset: per category its quota. Within a category, every answer of an option
- * list (`optionList`: the full list the answer was drawn against, e.g. the count window "0 | 1 |
- * 2 | 3") gets the same number of questions ({@link exchangeableCounts}): a list whose rarest
- * answer has few questions gives its share to the other lists, so "no" or "1" cannot dominate
- * and no option list gives its answer away. Only when the lists cannot fill the quota evenly is the
- * rest spread evenly over the answers' leftover questions. Within an answer the picks follow
- * `levelMix` as far as each level allows, highest-rated first (ties broken by a seeded shuffle).
- * The result keeps the input order.
+ * Picks a balanced subset: per category its quota. Within a category, every answer of an answer
+ * group (`answerGroup`: the full option list the answer was drawn against, e.g. the count window
+ * "0 | 1 | 2 | 3", with the question's form when it has one) gets the same number of questions
+ * ({@link exchangeableCounts}): a group whose rarest answer has few questions (or none) gives its
+ * share to the other groups, so "no" or "1" cannot dominate and neither the options nor the form
+ * give the answer away. Only when the groups cannot fill the quota evenly is the rest spread
+ * evenly over the answers' leftover questions. Within an answer the picks follow `levelMix` as far
+ * as each level allows, highest-rated first (ties broken by a seeded shuffle). The result keeps
+ * the input order.
  */
 export const balanceByCategory = <
   T extends {
     readonly category: Category;
     readonly rating: number;
     readonly level: Level;
-    readonly optionList: string;
+    readonly answerGroup: AnswerGroup;
     readonly answer: string;
   },
 >(
@@ -180,18 +181,21 @@ export const balanceByCategory = <
   for (const c of CATEGORIES) {
     const ranked = rng.shuffle(byCategory.get(c)!)
       .sort((a, b) => items[b]!.rating - items[a]!.rating);
-    const byList = new Map<string, Map<string, number[]>>();
+    // Every answer of a group gets a slot, those without questions too (they hold the group at 0).
+    const byGroup = new Map<string, Map<string, number[]>>();
     for (const i of ranked) {
-      const { optionList, answer } = items[i]!;
-      const answers = byList.get(optionList) ?? new Map<string, number[]>();
-      const group = answers.get(answer) ?? [];
-      group.push(i);
-      answers.set(answer, group);
-      byList.set(optionList, answers);
+      const { answerGroup, answer } = items[i]!;
+      if (!answerGroup.answers.includes(answer)) {
+        throw new Error(`answer "${answer}" is not in its answer group "${answerGroup.key}"`);
+      }
+      const answers = byGroup.get(answerGroup.key) ??
+        new Map(answerGroup.answers.map((a) => [a, [] as number[]]));
+      answers.get(answer)!.push(i);
+      byGroup.set(answerGroup.key, answers);
     }
     const sorted = <V>(m: Map<string, V>) =>
       [...m.entries()].sort(([a], [b]) => a.localeCompare(b));
-    const groups = sorted(byList).map(([, answers]) => sorted(answers).map(([, g]) => g));
+    const groups = sorted(byGroup).map(([, answers]) => sorted(answers).map(([, g]) => g));
     // A seeded order, not the alphabetical one: the questions left over when the quota does not
     // divide evenly would otherwise always go to the same answers, in every split alike, and a
     // blind model fitted on train would find them again in val.

@@ -26,7 +26,14 @@ import {
 import { type BlindBaseline, optionPriorBaseline } from "./blind_baseline.ts";
 import { buildRecord, type ImageRef, type RecordGraphs, scene3dOf } from "./build.ts";
 import { writeJsonl } from "./jsonl.ts";
-import { CATEGORIES, type Category, type Level, LEVELS, type Question } from "./question.ts";
+import {
+  type AnswerGroup,
+  CATEGORIES,
+  type Category,
+  type Level,
+  LEVELS,
+  type Question,
+} from "./question.ts";
 import { DatasetIoError, type RecordDecodeError, type Scene3d, StvqaRecord } from "./record.ts";
 import { DEFAULT_PER_SCENE_LIMIT, synthesiseQuestions } from "./synthesise.ts";
 import { withStagingFolder } from "./staging.ts";
@@ -92,25 +99,28 @@ interface Candidate {
   readonly category: Category;
   readonly level: Level;
   readonly rating: number;
-  /** The option list the balancer evens the answers of (see {@link balanceKeys}). */
-  readonly optionList: string;
+  /** The answers the balancer evens out together (see {@link balanceKeys}). */
+  readonly answerGroup: AnswerGroup;
   /** The correct option's text, or "an object" when it names one. */
   readonly answer: string;
   readonly slot: number;
   readonly question: Question;
 }
 
+/** Answers that name one of the question's objects: one kind in one group. */
+const OBJECT_ANSWERS: AnswerGroup = { key: "an object", answers: ["an object"] };
+
 /**
- * What the balancer evens out: the answer within the question's option list, except that answers
- * naming one of the question's objects ("red cube") count as one kind in one list, so object
- * names neither fragment the balance nor crowd out closed answers ("bigger", "yes").
+ * What the balancer evens out: the answer within the question's answer group, except that
+ * answers naming one of the question's objects ("red cube") count as one kind in one group, so
+ * object names neither fragment the balance nor crowd out closed answers ("bigger", "yes").
  */
-const balanceKeys = (question: Question): { optionList: string; answer: string } => {
+const balanceKeys = (question: Question): { answerGroup: AnswerGroup; answer: string } => {
   const text = question.options[question.answerIndex]!;
   const names = question.objectIds.map((id) => id.replace(/\.\d+$/, "").replaceAll("_", " "));
   return names.includes(text)
-    ? { optionList: "objects", answer: "an object" }
-    : { optionList: question.optionList, answer: text };
+    ? { answerGroup: OBJECT_ANSWERS, answer: "an object" }
+    : { answerGroup: question.answerGroup, answer: text };
 };
 
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>

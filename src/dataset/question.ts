@@ -49,6 +49,20 @@ export interface QuestionDraft {
   /** Ids of every object whose visibility the answer depends on (named or counted). */
   readonly objectIds: ReadonlyArray<string>;
   readonly evidence: ReadonlyArray<Evidence>;
+  /**
+   * The part of the question that shifts which answers are likely, when there is one (count:
+   * a colour-shape pair rarely has three members, a colour often does). The balancer evens the
+   * answers of each form separately, so the question's wording does not give the answer away.
+   */
+  readonly form?: string;
+}
+
+/** The answers the balancer makes equally frequent among the questions that share `key`. */
+export interface AnswerGroup {
+  /** The question's form (if any) and its full option list, e.g. "shape: 0 | 1 | 2 | 3". */
+  readonly key: string;
+  /** Every answer such a question can have: its full option list, sorted. */
+  readonly answers: ReadonlyArray<string>;
 }
 
 /** A finished multiple-choice question. */
@@ -65,11 +79,10 @@ export interface Question {
   readonly objectIds: ReadonlyArray<string>;
   readonly evidence: ReadonlyArray<Evidence>;
   /**
-   * The full option list the answer was drawn against, sorted and joined with " | " (e.g. the
-   * count window "0 | 1 | 2 | 3", or all nine grid regions when three of them are shown). The
-   * balancer makes every answer of a list equally frequent.
+   * The full option list the answer was drawn against (all nine grid regions when three are
+   * shown), with the draft's form: the balancer makes each of its answers equally frequent.
    */
-  readonly optionList: string;
+  readonly answerGroup: AnswerGroup;
 }
 
 /** What every category module reads. */
@@ -118,6 +131,13 @@ export const namedPairs = (context: SceneContext, rng: Rng): Array<[number, numb
 export const evidenceSlack = (evidence: ReadonlyArray<Evidence>): number =>
   evidence.reduce((m, e) => Math.min(m, Math.abs(e.value) / e.margin), Infinity);
 
+/** The draft's {@link AnswerGroup}: its form and its full option list. */
+export const answerGroupOf = (draft: QuestionDraft): AnswerGroup => {
+  const answers = [draft.correct, ...draft.distractors].sort();
+  const list = answers.join(" | ");
+  return { key: draft.form === undefined ? list : `${draft.form}: ${list}`, answers };
+};
+
 /** Option letters. */
 export const LETTERS = ["A", "B", "C", "D"] as const;
 
@@ -154,6 +174,6 @@ export const finaliseDraft = (
     rating,
     objectIds: draft.objectIds,
     evidence: draft.evidence,
-    optionList: [draft.correct, ...draft.distractors].sort().join(" | "),
+    answerGroup: answerGroupOf(draft),
   };
 };

@@ -10,6 +10,8 @@ import {
 import { CATEGORIES, type Category, type Level } from "../../src/dataset/question.ts";
 import { makeRng } from "../../src/domain/random.ts";
 
+const yesNo = { key: "no | yes", answers: ["no", "yes"] };
+
 const pools = (n: number, overrides: Partial<Record<Category, number>> = {}) =>
   ({ ...Object.fromEntries(CATEGORIES.map((c) => [c, n])), ...overrides }) as Record<
     Category,
@@ -46,7 +48,7 @@ Deno.test("balancing keeps the highest-rated items of each level and the input o
     category: CATEGORIES[i % 9]!,
     rating: 1 + (i % 10),
     level: levels[Math.floor(i / 9) % 3]!,
-    optionList: "x | y",
+    answerGroup: { key: "x", answers: ["x"] },
     answer: "x",
   }));
   const chosen = balanceByCategory(items, paperShares(), 160, makeRng(1));
@@ -77,7 +79,7 @@ Deno.test("balancing spreads picks over answers instead of taking the commonest"
     category: "reach" as const,
     rating: i < 90 ? 9 : 6,
     level: "easy" as const,
-    optionList: "no | yes",
+    answerGroup: yesNo,
     answer: i < 90 ? "no" : "yes",
   }));
   const shares = {
@@ -142,7 +144,7 @@ Deno.test("balancing keeps the answers of an option list equally frequent when o
         category: "reach" as const,
         rating: 5,
         level: "easy" as const,
-        optionList: [...states].sort().join(" | "),
+        answerGroup: { key: [...states].sort().join(" | "), answers: [...states].sort() },
         answer,
       }))
     ),
@@ -151,7 +153,7 @@ Deno.test("balancing keeps the answers of an option list equally frequent when o
         category: "reach" as const,
         rating: 5,
         level: "easy" as const,
-        optionList: "no | yes",
+        answerGroup: yesNo,
         answer,
       }))
     ),
@@ -168,10 +170,42 @@ Deno.test("balancing fills the quota from leftovers when the option lists cannot
     category: "reach" as const,
     rating: 5,
     level: "easy" as const,
-    optionList: "no | yes",
+    answerGroup: yesNo,
     answer: i === 0 ? "yes" : "no",
   }));
   const chosen = balanceByCategory(items, reachShares, 10, makeRng(4));
   assert.equal(chosen.length, 10);
   assert.equal(chosen.filter((c) => c.answer === "yes").length, 1);
+});
+
+Deno.test("an answer group with an answer that has no questions gives no even picks", () => {
+  // "yes" never occurs: no even split exists, so the other group takes the quota.
+  const item = (key: string, answer: string) => ({
+    category: "reach" as const,
+    rating: 5,
+    level: "easy" as const,
+    answerGroup: key === "yn" ? { key, answers: ["no", "yes"] } : { key, answers: ["a", "b"] },
+    answer,
+  });
+  const items = [
+    ...Array.from({ length: 10 }, () => item("yn", "no")),
+    ...Array.from({ length: 10 }, (_, i) => item("ab", i % 2 === 0 ? "a" : "b")),
+  ];
+  const chosen = balanceByCategory(items, reachShares, 8, makeRng(5));
+  assert.equal(chosen.filter((c) => c.answer === "a").length, 4);
+  assert.equal(chosen.filter((c) => c.answer === "b").length, 4);
+});
+
+Deno.test("balancing refuses an answer outside its answer group", () => {
+  const items = [{
+    category: "reach" as const,
+    rating: 5,
+    level: "easy" as const,
+    answerGroup: yesNo,
+    answer: "maybe",
+  }];
+  assert.throws(
+    () => balanceByCategory(items, reachShares, 1, makeRng(1)),
+    /not in its answer group/,
+  );
 });

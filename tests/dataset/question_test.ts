@@ -11,16 +11,24 @@ const draft = (distractors: string[]): QuestionDraft => ({
   evidence: [],
 });
 
-Deno.test("finaliseDraft names the full option list whatever order the distractors come in", () => {
+Deno.test("finaliseDraft groups the answer with its full option list whatever order the distractors come in", () => {
   const a = finaliseDraft(draft(["left half", "top left"]), new Map(), makeRng(1));
   const b = finaliseDraft(draft(["top left", "left half"]), new Map(), makeRng(2));
-  assert.equal(a.optionList, "center | left half | top left");
-  assert.equal(b.optionList, a.optionList);
+  assert.deepEqual(a.answerGroup, {
+    key: "center | left half | top left",
+    answers: ["center", "left half", "top left"],
+  });
+  assert.deepEqual(b.answerGroup, a.answerGroup);
 });
 
-Deno.test("finaliseDraft's option list holds the distractors that were not shown too", () => {
+Deno.test("finaliseDraft's answer group holds the distractors that were not shown too", () => {
   const many = ["top left", "top center", "top right", "middle left", "middle right"];
   const question = finaliseDraft(draft(many), new Map(), makeRng(1));
   assert.equal(question.options.length, 4);
-  assert.equal(question.optionList, [...many, "center"].sort().join(" | "));
+  assert.deepEqual(question.answerGroup.answers, [...many, "center"].sort());
+});
+
+Deno.test("a draft's form goes into its answer group's key", () => {
+  const question = finaliseDraft({ ...draft(["left half"]), form: "half" }, new Map(), makeRng(1));
+  assert.equal(question.answerGroup.key, "half: center | left half");
 });

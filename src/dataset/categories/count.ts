@@ -44,6 +44,8 @@ export const countWindow = (n: number, rng: Rng): number[] => {
 };
 
 interface CountClass {
+  /** What is counted: "shape", "colour" or "colour and shape" (the draft's form). */
+  readonly form: string;
   readonly question: string;
   readonly matches: (o: Pick<PlacedObject, "colour" | "shape">) => boolean;
 }
@@ -53,6 +55,7 @@ const countClass = (key: string, rng: Rng): CountClass => {
   const [kind, value] = key.split(":") as [string, string];
   if (kind === "shape") {
     return {
+      form: "shape",
       question: rng.next() < 0.5
         ? `How many ${value}s are there in the image?`
         : `How many ${value}s can you see?`,
@@ -61,12 +64,14 @@ const countClass = (key: string, rng: Rng): CountClass => {
   }
   if (kind === "colour") {
     return {
+      form: "colour",
       question: `How many ${value} objects are in the scene?`,
       matches: (x) => x.colour === value,
     };
   }
   const [colour, shape] = value.split("_") as [string, string];
   return {
+    form: "colour and shape",
     question: `Count the ${colour} ${shape}s. How many are there?`,
     matches: (x) => x.colour === colour && x.shape === shape,
   };
@@ -106,12 +111,14 @@ export const countQuestions: CategoryGenerator = (context, rng) => {
   for (const key of none) classes.set(key, countClass(key, rng));
   const out: QuestionDraft[] = [];
   for (const key of [...many, ...single, ...none].sort()) {
-    const { question, matches } = classes.get(key)!;
+    const { form, question, matches } = classes.get(key)!;
     const matching = objects.filter(matches);
     const n = matching.length;
     out.push({
       category: "count",
       question,
+      // A colour-shape pair rarely has three members, a colour often does: balance each form.
+      form,
       correct: String(n),
       distractors: countWindow(n, rng).filter((v) => v !== n).map(String),
       objectIds: matching.map((o) => o.id),
