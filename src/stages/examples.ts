@@ -39,8 +39,28 @@ const sceneJson = (record: StvqaRecord): string => {
   return match[1]!;
 };
 
+const nameOf = (id: string): string => id.replace(/\.\d+$/, "").replace(/_/g, " ");
+
 const names = (ids: ReadonlyArray<string>): string =>
-  ids.map((id) => `the ${id.replace(/\.\d+$/, "").replace(/_/g, " ")}`).join(" and ");
+  ids.map((id) => `the ${nameOf(id)}`).join(" and ");
+
+/**
+ * `ids` in the order the question first mentions their names; ids it does not name keep their
+ * order after those. Naming the objects in the question's order makes the observation a plain
+ * copy of the question, which a small model learns far sooner than an order it cannot see.
+ */
+export const inQuestionOrder = (ids: ReadonlyArray<string>, question: string): string[] => {
+  const text = question.toLowerCase();
+  const position = (id: string) => {
+    const words = nameOf(id).toLowerCase().replace(/[^a-z ]/g, "");
+    const at = new RegExp(`\\b${words}\\b`).exec(text)?.index;
+    return at ?? Number.MAX_SAFE_INTEGER;
+  };
+  return ids
+    .map((id, index) => ({ id, index, at: position(id) }))
+    .sort((a, b) => a.at - b.at || a.index - b.index)
+    .map(({ id }) => id);
+};
 
 /**
  * Which relationships an SFT target's scene graph lists: `all` of the record's question subgraph,
@@ -51,7 +71,7 @@ export type SceneRelations = "all" | "first";
 
 /**
  * The supervised target for a record: a short templated observation naming the question's
- * objects, the ground-truth subgraph, a one-line reasoning step from its first relation, and the
+ * objects in the question's order, the ground-truth subgraph, a one-line reasoning step from its first relation, and the
  * answer. Deterministic in the record.
  */
 export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "all"): string => {
@@ -65,7 +85,9 @@ export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "al
   const scene = relations === "all"
     ? raw
     : pythonJson({ ...graph, relationships: relation ? [relation] : [] });
-  const observe = objects.length > 0 ? `I see ${names(objects)}.` : "I see no such object.";
+  const observe = objects.length > 0
+    ? `I see ${names(inQuestionOrder(objects, record.question_only))}.`
+    : "I see no such object.";
   const reason = relation
     ? `${names([relation.subject])} is ${relation.predicate} ${names([relation.object])}`
     : `there ${objects.length === 1 ? "is 1 object" : `are ${objects.length} objects`} of interest`;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { Effect, Schema } from "effect";
 import { StvqaRecord } from "../../src/dataset/record.ts";
-import { responseTokenWeights, sftResponse } from "../../src/stages/examples.ts";
+import { inQuestionOrder, responseTokenWeights, sftResponse } from "../../src/stages/examples.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
 
 const tokenizer = await Effect.runPromise(
@@ -44,4 +44,13 @@ Deno.test("sftResponse with the first relation only keeps every object and the c
   assert.equal(thinking(first), thinking(all));
   // "all" is the record's own scene text, byte for byte.
   assert.ok(record.answer_option_text.includes(/<scene>.*<\/scene>/.exec(all)![0]));
+});
+
+Deno.test("inQuestionOrder names objects as the question does, unnamed ones after in their order", () => {
+  const ids = ["green_arrow.1", "cube.2", "red_cylinder.1", "blue_cone.3"];
+  assert.deepEqual(
+    inQuestionOrder(ids, "Where is the red cylinder with respect to the green arrow?"),
+    ["red_cylinder.1", "green_arrow.1", "cube.2", "blue_cone.3"],
+  );
+  assert.deepEqual(inQuestionOrder(["b.1", "a.1"], "Anything here?"), ["b.1", "a.1"]);
 });
