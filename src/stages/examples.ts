@@ -71,8 +71,8 @@ export type SceneRelations = "all" | "first";
 
 /**
  * The supervised target for a record: a short templated observation naming the question's
- * objects in the question's order, the ground-truth subgraph, a one-line reasoning step from its first relation, and the
- * answer. Deterministic in the record.
+ * objects in the question's order, the ground-truth subgraph, a one-line reasoning step from its
+ * first relation, and the answer. Deterministic in the record.
  */
 export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "all"): string => {
   const raw = sceneJson(record);
