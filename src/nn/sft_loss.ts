@@ -12,6 +12,7 @@ import { crossEntropyForward, tokenLogProbsBackward } from "../gpu/ops/cross_ent
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import type { HostBatch } from "./batch.ts";
+import { recordForwardWithStats } from "./token_stats.ts";
 import type { Vlm } from "./vlm.ts";
 
 /**
@@ -41,17 +42,10 @@ export const recordSftLoss = (
   host: HostBatch,
   gradScale = 1,
 ): Tensor => {
-  const batch = vlm.upload(arena, host);
-  const { logits, saved } = vlm.forward(rec, arena, batch);
-  const rows = host.batch * host.length;
-  const stats = {
-    lse: arena.alloc([rows]),
-    logp: arena.alloc([rows]),
-    entropy: arena.alloc([rows]),
-    summary: arena.alloc([2]),
-  };
-  crossEntropyForward(rec, logits, batch.targets, stats);
-  const dlogp = arena.alloc([rows]);
+  const { batch, logits, saved, stats } = recordForwardWithStats(rec, arena, vlm, host);
+  const summary = arena.alloc([2]);
+  crossEntropyForward(rec, logits, batch.targets, { ...stats, summary });
+  const dlogp = arena.alloc([host.batch * host.length]);
   rec.runtime.write(dlogp, weightedLogProbGradient(host.targetWeights, gradScale));
   const dlogits = arena.alloc(logits.shape);
   tokenLogProbsBackward(rec, {
@@ -62,5 +56,5 @@ export const recordSftLoss = (
     dlogits,
   });
   vlm.backward(rec, arena, saved, dlogits);
-  return stats.summary;
+  return summary;
 };

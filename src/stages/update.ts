@@ -21,6 +21,7 @@ import {
 import type { CommandRecorder } from "../gpu/recorder.ts";
 import type { Tensor } from "../gpu/tensor.ts";
 import { type HostBatch, IGNORE_TARGET, packBatch } from "../nn/batch.ts";
+import { recordForwardWithStats } from "../nn/token_stats.ts";
 import { optimizerStep } from "../nn/train_step.ts";
 import type { Vlm } from "../nn/vlm.ts";
 import { type AggregationMode, aggregationWeights } from "../rl/aggregation.ts";
@@ -126,14 +127,7 @@ const recordLogProbs = (
   host: HostBatch,
   temperature: number,
 ) => {
-  const batch = vlm.upload(arena, host);
-  const { logits, saved } = vlm.forward(rec, arena, batch);
-  const rows = host.batch * host.length;
-  const stats = {
-    lse: arena.alloc([rows]),
-    logp: arena.alloc([rows]),
-    entropy: arena.alloc([rows]),
-  };
+  const { batch, logits, saved, stats } = recordForwardWithStats(rec, arena, vlm, host);
   tokenLogProbs(rec, logits, batch.targets, stats, { temperature });
   return { batch, logits, saved, ...stats };
 };
