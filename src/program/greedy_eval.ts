@@ -23,6 +23,8 @@ export interface EvaluatedPrompt {
   readonly reward: RewardBreakdown;
   /** The extracted choice equals the answer letter (no format requirement). */
   readonly correct: boolean;
+  /** The answer names exactly one option, its letter and text agreeing (right or wrong). */
+  readonly namesOneOption: boolean;
   /** See {@link objectNameRecall}; undefined when the ground truth names no object. */
   readonly objectRecall: number | undefined;
 }
@@ -35,6 +37,11 @@ export interface EvaluationSummary {
   readonly meanReward: number;
   /** Mean object-name recall over the prompts whose ground truth names objects. */
   readonly objectRecall: number;
+  /**
+   * Share of answers that name exactly one option with letter and text agreeing: a model that
+   * writes "(A)" beside option B's text is wrong whatever it saw.
+   */
+  readonly validAnswerRate: number;
   readonly perCategory: Readonly<
     Record<string, { accuracy: number; count: number; chance: number }>
   >;
@@ -99,9 +106,12 @@ export const evaluateGreedy = async (
         options: r.options.length,
         response,
         objectRecall: objectNameRecall(response, r.answer_option_text),
-        correct: (() => {
+        ...(() => {
           const choice = extractChoice(response, r.options);
-          return choice.kind === "choice" && choice.letter === r.answer_only;
+          return {
+            correct: choice.kind === "choice" && choice.letter === r.answer_only,
+            namesOneOption: choice.kind === "choice",
+          };
         })(),
         reward: spatialThinkerReward({
           response,
@@ -114,7 +124,10 @@ export const evaluateGreedy = async (
   return out;
 };
 
-/** Format rate, accuracy (overall and per category, with the chance level) and mean reward. */
+/**
+ * Format rate, accuracy (overall and per category, with the chance level), mean reward, object
+ * recall and the share of answers that name one option.
+ */
 export const summarize = (results: ReadonlyArray<EvaluatedPrompt>): EvaluationSummary => {
   const n = Math.max(1, results.length);
   const perCategory: Record<string, { accuracy: number; count: number; chance: number }> = {};
@@ -138,6 +151,7 @@ export const summarize = (results: ReadonlyArray<EvaluatedPrompt>): EvaluationSu
       const recalls = results.flatMap((r) => r.objectRecall === undefined ? [] : [r.objectRecall]);
       return recalls.reduce((s, x) => s + x, 0) / Math.max(1, recalls.length);
     })(),
+    validAnswerRate: results.filter((r) => r.namesOneOption).length / n,
     perCategory,
   };
 };

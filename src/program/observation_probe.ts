@@ -57,7 +57,7 @@ export const observationAccuracy = async (
   setup: ModelSetup,
   arena: Arena,
   examples: ReadonlyArray<PromptExample>,
-  { batchSize = 8, relations = "first" }: {
+  { batchSize = 8, relations = "cited" }: {
     readonly batchSize?: number;
     readonly relations?: SceneRelations;
   } = {},

@@ -60,8 +60,8 @@ export const SftOptions = Schema.Struct({
    * relative to the scene's; 1 = plain mean cross-entropy.
    */
   focusWeight: Positive,
-  /** Relationships in the target scene graph: all of the question's subgraph, or the first. */
-  sceneRelations: Schema.Literals(["all", "first"]),
+  /** Relationships in the target scene graph: all of the question's subgraph, or the cited one. */
+  sceneRelations: Schema.Literals(["all", "cited"]),
   seed: NonNegativeInt,
   promptStyle: Schema.Literals(["compact", "paper"]),
   /** Records whose SFT sequence is longer are skipped (counted in the summary). */

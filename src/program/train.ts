@@ -193,6 +193,7 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
       accuracy: summary.accuracy,
       formatRate: summary.formatRate,
       objectRecall: summary.objectRecall,
+      validAnswerRate: summary.validAnswerRate,
       responseLength: mean(results, (r) => policy.setup.tokenizer.encode(r.response).length),
       perCategory: Object.fromEntries(
         Object.entries(summary.perCategory).map((

@@ -51,6 +51,7 @@ export const curvePlots: ReadonlyArray<CurvePlot> = [
       train("format rate (train)", "formatRate"),
       val("format rate (val)", "formatRate"),
       val("question objects named (val)", "objectRecall"),
+      val("answers naming one option (val)", "validAnswerRate"),
     ],
   },
   { id: "kl", title: "KL to the reference policy", yTitle: "KL (k3)", series: [train("kl", "kl")] },

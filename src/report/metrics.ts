@@ -86,6 +86,8 @@ export const ValMetrics = Schema.Struct({
   formatRate: Fraction,
   /** Share of the question's objects the responses' scene graphs name (reads the question?). */
   objectRecall: Schema.optionalKey(Fraction),
+  /** Share of answers naming exactly one option, letter and text agreeing. */
+  validAnswerRate: Schema.optionalKey(Fraction),
   responseLength: NonNegative,
   /** Keyed by question category (relation, size, depth, …). */
   perCategory: Schema.Record(Schema.String, CategoryAccuracy),

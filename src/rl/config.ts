@@ -28,8 +28,6 @@ export const RolloutConfig = Schema.Struct({
   maxNewTokens: PositiveInt,
   /** Prompts per rollout step (responses per step = batchSize · n). */
   batchSize: PositiveInt,
-  /** Temperature of validation decoding (the paper validates at 0.5 with n = 1). */
-  valTemperature: NonNegative,
 });
 
 /** Optimisation of the actor. */
@@ -119,7 +117,6 @@ export const GRPO_PRESETS: Readonly<Record<GrpoPresetName, GrpoConfig>> = {
       topP: 1,
       maxNewTokens: 2048,
       batchSize: 512,
-      valTemperature: 0.5,
     },
     actor: {
       miniBatchSize: 128,
@@ -150,7 +147,6 @@ export const GRPO_PRESETS: Readonly<Record<GrpoPresetName, GrpoConfig>> = {
       topP: 1,
       maxNewTokens: 256,
       batchSize: 16,
-      valTemperature: 0.5,
     },
     actor: {
       miniBatchSize: 8,

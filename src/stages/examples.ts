@@ -64,24 +64,89 @@ export const inQuestionOrder = (ids: ReadonlyArray<string>, question: string): s
 
 /**
  * Which relationships an SFT target's scene graph lists: `all` of the record's question subgraph,
- * or only the `first` (the relation the reasoning cites) — a ~2× shorter response for small
- * models, still a valid scene graph for the format and spatial rewards, which score objects.
+ * or only the one the reasoning `cited` — a ~2× shorter response for small models, still a valid
+ * scene graph for the format and spatial rewards, which score objects.
  */
-export type SceneRelations = "all" | "first";
+export type SceneRelations = "all" | "cited";
+
+/** A scene-graph relationship as the records store it. */
+export interface SceneRelationship {
+  readonly subject: string;
+  readonly predicate: string;
+  readonly object: string;
+}
+
+/** The predicates a category's questions are about, when the question does not name one. */
+const CATEGORY_PREDICATES: Readonly<Record<string, ReadonlyArray<string>>> = {
+  size: ["larger than", "smaller than"],
+  depth: ["closer to the camera than", "farther from the camera than"],
+  distance: ["near", "next to", "far from"],
+  orientation: ["facing", "facing away from"],
+  reach: ["touching", "on top of"],
+};
+
+/**
+ * The relationship the reasoning cites, so that the answer follows from it: the one whose
+ * predicate the answer names ("(A) behind"), then one whose predicate the question names ("to the
+ * left of", "closer to the camera than"), then one of the category's own predicates (size: larger
+ * or smaller than), each preferring relationships that involve an object the answer names; the
+ * first relationship when nothing matches. Undefined for an empty list and for `count` questions,
+ * whose reason is the number of objects.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { citedRelationship } from "./examples.ts";
+ * const relationships = [
+ *   { subject: "green_arrow.1", predicate: "left of", object: "red_cube.1" },
+ *   { subject: "green_arrow.1", predicate: "behind", object: "red_cube.1" },
+ * ];
+ * const question = "Where is the green arrow relative to the red cube?";
+ * assert.equal(citedRelationship(relationships, "relation", question, "(A) behind")?.predicate, "behind");
+ * ```
+ */
+export const citedRelationship = (
+  relationships: ReadonlyArray<SceneRelationship>,
+  category: string,
+  question: string,
+  answer: string,
+): SceneRelationship | undefined => {
+  if (category === "count") return undefined;
+  const answerText = ` ${answer.toLowerCase().replace(/^\([a-z]\)\s*/, "")} `;
+  const questionText = ` ${question.toLowerCase().replace(/[^a-z ]/g, " ")} `;
+  const family = CATEGORY_PREDICATES[category] ?? [];
+  const names = (text: string, words: string) => text.includes(` ${words} `);
+  const score = (r: SceneRelationship) =>
+    (names(answerText, r.predicate) ? 8 : 0) +
+    (names(questionText, r.predicate) ? 4 : 0) +
+    (family.includes(r.predicate) ? 2 : 0) +
+    ([r.subject, r.object].some((id) => names(answerText, nameOf(id))) ? 1 : 0);
+  return relationships.reduce<SceneRelationship | undefined>(
+    (best, r) => best === undefined || score(r) > score(best) ? r : best,
+    undefined,
+  );
+};
 
 /**
  * The supervised target for a record: a short templated observation naming the question's
- * objects in the question's order, the ground-truth subgraph, a one-line reasoning step from its
- * first relation, and the answer. Deterministic in the record.
+ * objects in the question's order, the ground-truth subgraph, a one-line reasoning step from the
+ * relationship that decides the answer ({@link citedRelationship}), and the answer. Deterministic
+ * in the record.
  */
 export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "all"): string => {
   const raw = sceneJson(record);
   const graph = JSON.parse(raw) as {
     objects: { id: string }[];
-    relationships?: { subject: string; predicate: string; object: string }[];
+    relationships?: SceneRelationship[];
   };
   const objects = graph.objects.map((o) => o.id);
-  const relation = graph.relationships?.[0];
+  const answer = record.answer_option_text_only;
+  const relation = citedRelationship(
+    graph.relationships ?? [],
+    record.category,
+    record.question_only,
+    answer,
+  );
   const scene = relations === "all"
     ? raw
     : pythonJson({ ...graph, relationships: relation ? [relation] : [] });
@@ -91,7 +156,6 @@ export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "al
   const reason = relation
     ? `${names([relation.subject])} is ${relation.predicate} ${names([relation.object])}`
     : `there ${objects.length === 1 ? "is 1 object" : `are ${objects.length} objects`} of interest`;
-  const answer = record.answer_option_text_only;
   return `<observe>${observe}</observe><scene>${scene}</scene>` +
     `<think>From the scene graph, ${reason}, so the answer is ${answer}.</think>` +
     `<answer>${answer}</answer>`;

@@ -40,7 +40,7 @@ gpuTest(
     const arena = new Arena(rt.pool);
     const before = await observationAccuracy(setup, arena, [example]);
     const sample = sftSample(example, setup.tokenizer, setup.generation.eos_token_id[0]!, {
-      relations: "first",
+      relations: "cited",
     });
     const response = sample.tokens.slice(sample.responseStart);
     const expected = observationTokens(response.map((id) => setup.tokenizer.decode([id])));

@@ -135,7 +135,7 @@ Deno.test("an override without '=' is ConfigValueInvalid showing the expected fo
 Deno.test("grpoConfigKeys lists every leaf in dotted form", () => {
   const keys = grpoConfigKeys();
   assert.ok(keys.includes("rollout.n") && keys.includes("actor.betas"));
-  assert.equal(keys.length, 6 + 7 + 8 + 4 + 1);
+  assert.equal(keys.length, 5 + 7 + 8 + 4 + 1);
 });
 
 Deno.test("loadGrpoConfig reads a JSON file and applies overrides on top", async () => {

@@ -1,7 +1,12 @@
 import assert from "node:assert/strict";
 import { Effect, Schema } from "effect";
 import { StvqaRecord } from "../../src/dataset/record.ts";
-import { inQuestionOrder, responseTokenWeights, sftResponse } from "../../src/stages/examples.ts";
+import {
+  citedRelationship,
+  inQuestionOrder,
+  responseTokenWeights,
+  sftResponse,
+} from "../../src/stages/examples.ts";
 import { loadTokenizer } from "../../src/text/tokenizer.ts";
 
 const tokenizer = await Effect.runPromise(
@@ -26,7 +31,7 @@ Deno.test("responseTokenWeights gives the scene JSON weight 1 and every other to
   assert.ok(!textOf(5).join("").includes("bbox"));
 });
 
-Deno.test("sftResponse with the first relation only keeps every object and the cited relation", () => {
+Deno.test("sftResponse with the cited relation only keeps every object and the relation the reasoning cites", () => {
   const record = Schema.decodeUnknownSync(StvqaRecord)(
     JSON.parse(
       Deno.readTextFileSync(
@@ -37,13 +42,70 @@ Deno.test("sftResponse with the first relation only keeps every object and the c
   const scene = (text: string) => JSON.parse(/<scene>(.*)<\/scene>/.exec(text)![1]!);
   const thinking = (text: string) => /<think>.*<\/think>/.exec(text)![0];
   const all = sftResponse(record, "all");
-  const first = sftResponse(record, "first");
+  const cited = sftResponse(record, "cited");
   assert.ok(scene(all).relationships.length > 1);
-  assert.deepEqual(scene(first).objects, scene(all).objects);
-  assert.deepEqual(scene(first).relationships, scene(all).relationships.slice(0, 1));
-  assert.equal(thinking(first), thinking(all));
+  assert.deepEqual(scene(cited).objects, scene(all).objects);
+  assert.equal(scene(cited).relationships.length, 1);
+  const [relation] = scene(cited).relationships;
+  assert.ok(
+    scene(all).relationships.some((r: unknown) => JSON.stringify(r) === JSON.stringify(relation)),
+  );
+  assert.equal(thinking(cited), thinking(all));
+  assert.ok(thinking(cited).includes(` is ${relation.predicate} `));
   // "all" is the record's own scene text, byte for byte.
   assert.ok(record.answer_option_text.includes(/<scene>.*<\/scene>/.exec(all)![0]));
+});
+
+const rel = (subject: string, predicate: string, object: string) => ({
+  subject,
+  predicate,
+  object,
+});
+
+Deno.test("citedRelationship picks the relationship that decides the answer", () => {
+  const arrowCube = [
+    rel("green_arrow.1", "left of", "red_cube.1"),
+    rel("green_arrow.1", "behind", "red_cube.1"),
+    rel("green_arrow.1", "smaller than", "red_cube.1"),
+    rel("green_arrow.1", "farther from the camera than", "red_cube.1"),
+  ];
+  const cite = (category: string, question: string, answer: string) =>
+    citedRelationship(arrowCube, category, question, answer)?.predicate;
+  // The answer names the predicate.
+  assert.equal(
+    cite("relation", "Where is the green arrow relative to the red cube?", "(B) behind"),
+    "behind",
+  );
+  // The question names it ("to the left of"); the answer is yes/no.
+  assert.equal(
+    cite("existence", "Is there a green arrow to the left of the red cube?", "(A) yes"),
+    "left of",
+  );
+  // Neither does ("bigger"): the category's predicates decide.
+  assert.equal(
+    cite("size", "Is the green arrow bigger or smaller than the red cube?", "(A) smaller"),
+    "smaller than",
+  );
+  assert.equal(
+    cite("depth", "Is the green arrow closer to the camera than the red cube?", "(A) no"),
+    "farther from the camera than",
+  );
+  // Nothing matches: the first relationship.
+  assert.equal(cite("orientation", "Is the green arrow facing the red cube?", "(A) no"), "left of");
+  assert.equal(citedRelationship([], "relation", "Where is it?", "(A) above"), undefined);
+  assert.equal(cite("count", "How many green objects are there?", "(A) 1"), undefined);
+});
+
+Deno.test("citedRelationship prefers a relationship involving the object the answer names", () => {
+  const relationships = [
+    rel("orange_sphere.1", "near", "yellow_arrow.1"),
+    rel("red_cube.1", "near", "yellow_arrow.1"),
+  ];
+  const question = "Which object is closer to the yellow arrow, the red cube or the orange sphere?";
+  assert.deepEqual(
+    citedRelationship(relationships, "distance", question, "(B) red cube"),
+    relationships[1],
+  );
 });
 
 Deno.test("inQuestionOrder names objects as the question does, unnamed ones after in their order", () => {
