@@ -23,7 +23,12 @@ import {
   splitOfScene,
   SPLITS,
 } from "./balance.ts";
-import { type BlindBaseline, optionPriorBaseline } from "./blind_baseline.ts";
+import {
+  type BlindBaseline,
+  type McQuestionRecord,
+  optionPriorBaseline,
+  questionAwareBaseline,
+} from "./blind_baseline.ts";
 import { buildRecord, type ImageRef, type RecordGraphs, scene3dOf } from "./build.ts";
 import { writeJsonl } from "./jsonl.ts";
 import {
@@ -76,15 +81,20 @@ export interface DatasetSummary {
   /** Drafts proposed and dropped as ambiguous, per category, over all scenes. */
   readonly proposed: Readonly<Record<Category, number>>;
   readonly ambiguous: Readonly<Record<Category, number>>;
-  /**
-   * The option-prior baseline fitted on train, scored on each held-out split and on both together
-   * (`heldOut`, the summary's figure: twice the records, so less noise).
-   */
-  readonly blindBaseline: {
-    readonly val: BlindBaseline;
-    readonly test: BlindBaseline;
-    readonly heldOut: BlindBaseline;
-  };
+  /** The option-prior baseline (reads the options). */
+  readonly blindBaseline: HeldOutScores;
+  /** The question-aware baseline (reads the question and the options). */
+  readonly questionAwareBaseline: HeldOutScores;
+}
+
+/**
+ * A blind baseline fitted on train, scored on each held-out split and on both together
+ * (`heldOut`, the summary's figure: twice the records, so less noise).
+ */
+export interface HeldOutScores {
+  readonly val: BlindBaseline;
+  readonly test: BlindBaseline;
+  readonly heldOut: BlindBaseline;
 }
 
 /** What the records of one scene share. */
@@ -121,6 +131,22 @@ const balanceKeys = (question: Question): { answerGroup: AnswerGroup; answer: st
   return names.includes(text)
     ? { answerGroup: OBJECT_ANSWERS, answer: "an object" }
     : { answerGroup: question.answerGroup, answer: text };
+};
+
+/** Fits `baseline` on the written train split and scores it (see {@link HeldOutScores}). */
+const heldOutScores = (
+  baseline: (
+    train: ReadonlyArray<McQuestionRecord>,
+    heldOut: ReadonlyArray<McQuestionRecord>,
+  ) => BlindBaseline,
+  written: ReadonlyMap<Split, ReadonlyArray<McQuestionRecord>>,
+): HeldOutScores => {
+  const train = written.get("train")!, val = written.get("val")!, test = written.get("test")!;
+  return {
+    val: baseline(train, val),
+    test: baseline(train, test),
+    heldOut: baseline(train, [...val, ...test]),
+  };
 };
 
 const zero = <K extends string>(keys: ReadonlyArray<K>): Record<K, number> =>
@@ -246,14 +272,8 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
         answerLetters,
         proposed,
         ambiguous,
-        blindBaseline: {
-          val: optionPriorBaseline(written.get("train")!, written.get("val")!),
-          test: optionPriorBaseline(written.get("train")!, written.get("test")!),
-          heldOut: optionPriorBaseline(written.get("train")!, [
-            ...written.get("val")!,
-            ...written.get("test")!,
-          ]),
-        },
+        blindBaseline: heldOutScores(optionPriorBaseline, written),
+        questionAwareBaseline: heldOutScores(questionAwareBaseline, written),
       };
       yield* Effect.tryPromise({
         try: () =>

@@ -15,10 +15,13 @@ const percent = (x: number) => `${(100 * x).toFixed(0)}%`;
 const blind = (score: BlindScore | undefined) =>
   score === undefined ? "-" : `${percent(score.accuracy)}/${percent(score.chance)}`;
 
+const accuracy = (score: BlindScore | undefined) =>
+  score === undefined ? "-" : percent(score.accuracy);
+
 /**
  * A plain-text table: records per category and split, each category's share of all records, how
  * many drafts the ambiguity filter dropped, and the held-out (val and test) accuracy of the
- * option-prior ("blind") baseline beside chance.
+ * option-prior ("blind") baseline beside chance, and of the question-aware baseline.
  */
 export const formatSummary = (summary: DatasetSummary): string => {
   const total = SPLITS.reduce(
@@ -32,6 +35,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
     pad("drafts", 8, true),
     pad("ambiguous", 10, true),
     pad("blind/chance", 13, true),
+    pad("+question", 10, true),
   ].join(" ");
   const rows = CATEGORIES.map((c) => {
     const all = SPLITS.reduce((n, s) => n + summary.records[s][c], 0);
@@ -43,6 +47,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
       pad(String(drafts), 8, true),
       pad(`${(100 * summary.ambiguous[c] / Math.max(1, drafts)).toFixed(1)}%`, 10, true),
       pad(blind(summary.blindBaseline.heldOut.perCategory[c]), 13, true),
+      pad(accuracy(summary.questionAwareBaseline.heldOut.perCategory[c]), 10, true),
     ].join(" ");
   });
   const totals = [
@@ -53,6 +58,7 @@ export const formatSummary = (summary: DatasetSummary): string => {
     pad("100%", 7, true),
     pad("", 8 + 1 + 10, true),
     pad(blind(summary.blindBaseline.heldOut.overall), 13, true),
+    pad(accuracy(summary.questionAwareBaseline.heldOut.overall), 10, true),
   ].join(" ");
   const scenes = `scenes: ${SPLITS.map((s) => `${s} ${summary.scenes[s]}`).join(", ")}`;
   const levels = `levels: ${
