@@ -109,29 +109,13 @@ interface Candidate {
   readonly category: Category;
   readonly level: Level;
   readonly rating: number;
-  /** The answers the balancer evens out together (see {@link balanceKeys}). */
+  /** The answers the balancer evens out together. */
   readonly answerGroup: AnswerGroup;
-  /** The correct option's text, or "an object" when it names one. */
+  /** The question's answer within its group (`Question.groupAnswer`). */
   readonly answer: string;
   readonly slot: number;
   readonly question: Question;
 }
-
-/** Answers that name one of the question's objects: one kind in one group. */
-const OBJECT_ANSWERS: AnswerGroup = { key: "an object", answers: ["an object"] };
-
-/**
- * What the balancer evens out: the answer within the question's answer group, except that
- * answers naming one of the question's objects ("red cube") count as one kind in one group, so
- * object names neither fragment the balance nor crowd out closed answers ("bigger", "yes").
- */
-const balanceKeys = (question: Question): { answerGroup: AnswerGroup; answer: string } => {
-  const text = question.options[question.answerIndex]!;
-  const names = question.objectIds.map((id) => id.replace(/\.\d+$/, "").replaceAll("_", " "));
-  return names.includes(text)
-    ? { answerGroup: OBJECT_ANSWERS, answer: "an object" }
-    : { answerGroup: question.answerGroup, answer: text };
-};
 
 /** Fits `baseline` on the written train split and scores it (see {@link HeldOutScores}). */
 const heldOutScores = (
@@ -232,7 +216,8 @@ export const generateDataset = Effect.fn("generateDataset")(function* (
               category: question.category,
               level: question.level,
               rating: question.rating,
-              ...balanceKeys(question),
+              answerGroup: question.answerGroup,
+              answer: question.groupAnswer,
               slot,
               question,
             });

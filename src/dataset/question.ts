@@ -83,6 +83,8 @@ export interface Question {
    * shown), with the draft's form: the balancer makes each of its answers equally frequent.
    */
   readonly answerGroup: AnswerGroup;
+  /** The answer as its group counts it (one of `answerGroup.answers`; see {@link answerGroupOf}). */
+  readonly groupAnswer: string;
 }
 
 /** What every category module reads. */
@@ -131,11 +133,52 @@ export const namedPairs = (context: SceneContext, rng: Rng): Array<[number, numb
 export const evidenceSlack = (evidence: ReadonlyArray<Evidence>): number =>
   evidence.reduce((m, e) => Math.min(m, Math.abs(e.value) / e.margin), Infinity);
 
-/** The draft's {@link AnswerGroup}: its form and its full option list. */
-export const answerGroupOf = (draft: QuestionDraft): AnswerGroup => {
-  const answers = [draft.correct, ...draft.distractors].sort();
+/** "red cube" for the object id `red_cube.1`. */
+const nameOfId = (id: string): string => id.replace(/\.\d+$/, "").replaceAll("_", " ");
+
+/**
+ * The draft's {@link AnswerGroup} (its form and its full option list) and its answer within it.
+ * Options that name the question's objects ("red cube") count as their shapes ("cube", and
+ * "cube 2" for a second cube, by option text): the balancer then makes each object of a shape
+ * combination the answer equally often, so neither the shapes in the question (a cube is usually
+ * larger than a cone) nor the many colour-shape names tell the answer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerGroupOf } from "./question.ts";
+ * const largest = {
+ *   category: "size" as const, question: "Which is the largest: ...?", form: "largest",
+ *   correct: "red cube", distractors: ["blue cone", "green cube"],
+ *   objectIds: ["red_cube.1", "blue_cone.1", "green_cube.1"], evidence: [],
+ * };
+ * assert.deepEqual(answerGroupOf(largest), {
+ *   group: { key: "largest: cone | cube | cube 2", answers: ["cone", "cube", "cube 2"] },
+ *   answer: "cube 2",
+ * });
+ * ```
+ */
+export const answerGroupOf = (draft: QuestionDraft): { group: AnswerGroup; answer: string } => {
+  const options = [draft.correct, ...draft.distractors].sort();
+  const named = draft.objectIds.map(nameOfId);
+  const labels = options.every((o) => named.includes(o)) ? shapeLabels(options) : options;
+  const answers = [...labels].sort();
   const list = answers.join(" | ");
-  return { key: draft.form === undefined ? list : `${draft.form}: ${list}`, answers };
+  return {
+    group: { key: draft.form === undefined ? list : `${draft.form}: ${list}`, answers },
+    answer: labels[options.indexOf(draft.correct)]!,
+  };
+};
+
+/** "cube" for "red cube", numbered from the second of a shape on: "cube", "cube 2". */
+const shapeLabels = (names: ReadonlyArray<string>): string[] => {
+  const seen = new Map<string, number>();
+  return names.map((name) => {
+    const shape = name.split(" ").at(-1)!;
+    const k = (seen.get(shape) ?? 0) + 1;
+    seen.set(shape, k);
+    return k === 1 ? shape : `${shape} ${k}`;
+  });
 };
 
 /** Option letters. */
@@ -165,6 +208,7 @@ export const finaliseDraft = (
   const clarity = Number.isFinite(slack) ? Math.min(1, Math.log2(slack) / 3) : 0.75;
   const seen = Math.min(1, Math.max(0, (visibility - 0.6) / 0.4));
   const rating = Math.max(1, Math.min(10, 1 + Math.round(6 * clarity + 3 * seen)));
+  const { group, answer } = answerGroupOf(draft);
   return {
     category: draft.category,
     question: draft.question,
@@ -174,6 +218,7 @@ export const finaliseDraft = (
     rating,
     objectIds: draft.objectIds,
     evidence: draft.evidence,
-    answerGroup: answerGroupOf(draft),
+    answerGroup: group,
+    groupAnswer: answer,
   };
 };

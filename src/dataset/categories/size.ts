@@ -1,5 +1,9 @@
 /**
- * `size` questions: which object is larger or smaller, by the volume of its shape.
+ * `size` questions: which object is larger or smaller, by the volume of its shape. Volume depends
+ * on the shape (a cube is three times a cone of the same scale), so each draft's form names what
+ * is asked and, where the answer is not an object's name, the shapes in the order the question
+ * names them: the balancer then makes every answer equally frequent for every shape combination
+ * (see `answerGroupOf`), and the shape words do not give the answer away.
  *
  * @module
  */
@@ -32,6 +36,7 @@ export const sizeQuestions: CategoryGenerator = (context, rng) => {
       out.push({
         category: "size",
         question: `Which is larger, the ${objectName(a)} or the ${objectName(b)}?`,
+        form: "larger",
         correct: objectName(larger),
         distractors: [objectName(smaller)],
         objectIds: [a.id, b.id],
@@ -41,6 +46,7 @@ export const sizeQuestions: CategoryGenerator = (context, rng) => {
       out.push({
         category: "size",
         question: `Which is smaller, the ${objectName(a)} or the ${objectName(b)}?`,
+        form: "smaller",
         correct: objectName(smaller),
         distractors: [objectName(larger)],
         objectIds: [a.id, b.id],
@@ -51,6 +57,7 @@ export const sizeQuestions: CategoryGenerator = (context, rng) => {
       out.push({
         category: "size",
         question: `Is the ${objectName(a)} bigger or smaller than the ${objectName(b)}?`,
+        form: `bigger or smaller: ${a.shape} than ${b.shape}`,
         correct: aLarger ? "bigger" : "smaller",
         distractors: [aLarger ? "smaller" : "bigger"],
         objectIds: [a.id, b.id],
@@ -68,6 +75,7 @@ export const sizeQuestions: CategoryGenerator = (context, rng) => {
       question: `Which is the largest: the ${
         rng.shuffle(trio).map(objectName).join(", the ").replace(/, the ([^,]*)$/, " or the $1")
       }?`,
+      form: "largest",
       correct: objectName(first),
       distractors: [objectName(second), objectName(third)],
       objectIds: trio.map((o) => o.id),
