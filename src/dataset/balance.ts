@@ -148,8 +148,8 @@ export const exchangeableCounts = (
 /**
  * Picks a balanced subset: per category its quota. Within a category, every answer of an answer
  * group (`answerGroup`: the full option list the answer was drawn against, e.g. the count window
- * "0 | 1 | 2 | 3", with the question's form when it has one) gets the same number of questions
- * ({@link exchangeableCounts}): a group whose rarest answer has few questions (or none) gives its
+ * "0 | 1 | 2 | 3", or the shapes of the objects its options name, with the question's form when
+ * it has one) gets the same number of questions ({@link exchangeableCounts}): a group whose rarest answer has few questions (or none) gives its
  * share to the other groups, so "no" or "1" cannot dominate and neither the options nor the form
  * give the answer away. Only when the groups cannot fill the quota evenly is the rest spread
  * evenly over the answers' leftover questions. Within an answer the picks follow `levelMix` as far
