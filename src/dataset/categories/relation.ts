@@ -36,6 +36,9 @@ export const RELATION_ANSWERS = [
 /** One of {@link RELATION_ANSWERS}. */
 export type RelationAnswer = typeof RELATION_ANSWERS[number];
 
+/** The vertical answer predicates (only stacks give them). */
+const VERTICAL: ReadonlySet<RelationAnswer> = new Set(["on top of", "above", "below"]);
+
 /** The four horizontal predicates: the option list of questions about aligned pairs. */
 export const HORIZONTAL_RELATIONS = ["left of", "right of", "in front of", "behind"] as const;
 
@@ -197,9 +200,14 @@ export const relationQuestions: CategoryGenerator = (context, rng) => {
       otherRestsOnThis: b.supportedBy === i,
     }, rng);
     if (options === null) continue;
+    // Only flat tops carry, so "on top of" / "below" follows from the shapes (a sphere is never
+    // below a cube): vertical answers are balanced per ordered shape pair, and a pair whose
+    // shapes allow only one of them is not asked at all (the balancer holds its group at zero).
+    const vertical = VERTICAL.has(options.correct);
     (options.distractors.length === 1 ? two : four).push({
       category: "relation",
       question: rng.pick(PHRASINGS)(objectName(a), objectName(b)),
+      ...(vertical ? { form: `${a.shape} over ${b.shape}` } : {}),
       correct: options.correct,
       distractors: options.distractors,
       objectIds: [a.id, b.id],
