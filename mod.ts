@@ -115,8 +115,13 @@ export { trainByteLevelBpe } from "./src/text/trainer.ts";
 export { renderChat, singleImagePrompt } from "./src/text/chat_template.ts";
 
 // Data
-export { generateDataset } from "./src/dataset/generate.ts";
-export { optionPriorBaseline } from "./src/dataset/blind_baseline.ts";
+export { generateDataset, type HeldOutScores } from "./src/dataset/generate.ts";
+export {
+  fitQuestionAware,
+  type McQuestionRecord,
+  optionPriorBaseline,
+  questionAwareBaseline,
+} from "./src/dataset/blind_baseline.ts";
 export { StvqaRecord } from "./src/dataset/record.ts";
 export { readJsonl, writeJsonl } from "./src/dataset/jsonl.ts";
 export { SceneRenderer } from "./src/scene/render.ts";
