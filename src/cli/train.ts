@@ -39,7 +39,6 @@ export const DEFAULT_OVERRIDES = [
   "--trainer.steps=6",
   "--rollout.batchSize=4",
   "--rollout.n=4",
-  "--rollout.maxNewTokens=320",
   "--actor.miniBatchSize=4",
   "--actor.microBatchSize=8",
   "--trainer.valFreq=3",
