@@ -115,12 +115,12 @@ export const citedRelationship = (
   const answerText = ` ${answer.toLowerCase().replace(/^\([a-z]\)\s*/, "")} `;
   const questionText = ` ${question.toLowerCase().replace(/[^a-z ]/g, " ")} `;
   const family = CATEGORY_PREDICATES[category] ?? [];
-  const names = (text: string, words: string) => text.includes(` ${words} `);
+  const mentions = (text: string, words: string) => text.includes(` ${words} `);
   const score = (r: SceneRelationship) =>
-    (names(answerText, r.predicate) ? 8 : 0) +
-    (names(questionText, r.predicate) ? 4 : 0) +
+    (mentions(answerText, r.predicate) ? 8 : 0) +
+    (mentions(questionText, r.predicate) ? 4 : 0) +
     (family.includes(r.predicate) ? 2 : 0) +
-    ([r.subject, r.object].some((id) => names(answerText, nameOf(id))) ? 1 : 0);
+    ([r.subject, r.object].some((id) => mentions(answerText, nameOf(id))) ? 1 : 0);
   return relationships.reduce<SceneRelationship | undefined>(
     (best, r) => best === undefined || score(r) > score(best) ? r : best,
     undefined,
