@@ -1,6 +1,7 @@
 /**
  * Dynamic sampling (DAPO): a group whose responses all score the same has zero advantage and
- * teaches nothing, so it is dropped and more prompts are drawn. The filter looks at answer
+ * teaches nothing, so it is dropped (DAPO then samples more prompts to refill the batch; our
+ * trainer updates on the groups that remain, so a step gets smaller instead). The filter looks at answer
  * *accuracy*, not at the shaped reward: under a dense reward almost every group has some reward
  * variance, so filtering on it would let all-wrong groups through (veRL-recipe PR #125).
  *
