@@ -1,42 +1,21 @@
 import assert from "node:assert/strict";
-import { Effect, Schema } from "effect";
-import { StvqaRecord } from "../../src/dataset/record.ts";
-import { makeRng } from "../../src/domain/random.ts";
+import { Effect } from "effect";
 import { Arena } from "../../src/gpu/buffer_pool.ts";
 import { packBatch } from "../../src/nn/batch.ts";
-import { processImage } from "../../src/nn/image_processor.ts";
 import { AdamW } from "../../src/nn/optimizer.ts";
 import { recordSftLoss } from "../../src/nn/sft_loss.ts";
 import { optimizerStep } from "../../src/nn/train_step.ts";
 import { observationAccuracy, observationTokens } from "../../src/program/observation_probe.ts";
-import { type PromptExample, promptText, sftSample } from "../../src/stages/examples.ts";
-import { modelFromPreset, processorSettings } from "../../src/stages/model_setup.ts";
-import { singleImagePrompt } from "../../src/text/chat_template.ts";
+import { sftSample } from "../../src/stages/examples.ts";
+import { modelFromPreset } from "../../src/stages/model_setup.ts";
 import { gpuTest } from "../gpu/harness.ts";
-
-const record = Schema.decodeUnknownSync(StvqaRecord)(
-  JSON.parse(
-    Deno.readTextFileSync(
-      new URL("../../data/fixtures/stvqa/synthetic_record.json", import.meta.url),
-    ),
-  ),
-);
+import { noiseImageExample } from "../stages/model_fixtures.ts";
 
 gpuTest(
   "observationAccuracy rises to 1 on the object names of a sample the model has memorised",
   async (rt) => {
     const setup = await Effect.runPromise(modelFromPreset(rt, "tiny", 4));
-    const rng = makeRng(2);
-    const image = processImage(
-      {
-        width: 96,
-        height: 96,
-        data: Uint8Array.from({ length: 96 * 96 * 3 }, () => rng.int(0, 255)),
-      },
-      processorSettings(setup.preprocessor),
-    );
-    const text = singleImagePrompt(promptText(record, "compact"), image.imageTokens);
-    const example: PromptExample = { record, image, promptTokens: setup.tokenizer.encode(text) };
+    const example = noiseImageExample(setup);
     const arena = new Arena(rt.pool);
     const before = await observationAccuracy(setup, arena, [example]);
     const sample = sftSample(example, setup.tokenizer, setup.generation.eos_token_id[0]!, {

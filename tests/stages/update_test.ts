@@ -1,25 +1,13 @@
 import assert from "node:assert/strict";
-import { Effect, Layer, Schema } from "effect";
-import { StvqaRecord } from "../../src/dataset/record.ts";
-import { makeRng } from "../../src/domain/random.ts";
+import { Effect, Layer } from "effect";
 import type { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { generate } from "../../src/nn/generate.ts";
-import { processImage } from "../../src/nn/image_processor.ts";
 import { AdamW } from "../../src/nn/optimizer.ts";
-import { type PromptExample, promptText } from "../../src/stages/examples.ts";
-import { modelFromPreset, processorSettings } from "../../src/stages/model_setup.ts";
+import { modelFromPreset } from "../../src/stages/model_setup.ts";
 import { Policy } from "../../src/stages/policy.ts";
 import { type AdvantagedRollout, type UpdateOptions, Updater } from "../../src/stages/update.ts";
-import { singleImagePrompt } from "../../src/text/chat_template.ts";
 import { gpuTest } from "../gpu/harness.ts";
-
-const record = Schema.decodeUnknownSync(StvqaRecord)(
-  JSON.parse(
-    Deno.readTextFileSync(
-      new URL("../../data/fixtures/stvqa/synthetic_record.json", import.meta.url),
-    ),
-  ),
-);
+import { noiseImageExample } from "./model_fixtures.ts";
 
 const OPTIONS: UpdateOptions = {
   clipLow: 0.2,
@@ -46,17 +34,7 @@ const greedyAfterUpdates = async (
   updates: number,
 ): Promise<{ greedy: number[]; rewarded: number[]; punished: number[] }> => {
   const setup = await Effect.runPromise(modelFromPreset(rt, "tiny", 4));
-  const rng = makeRng(2);
-  const image = processImage(
-    {
-      width: 96,
-      height: 96,
-      data: Uint8Array.from({ length: 96 * 96 * 3 }, () => rng.int(0, 255)),
-    },
-    processorSettings(setup.preprocessor),
-  );
-  const text = singleImagePrompt(promptText(record, "compact"), image.imageTokens);
-  const example: PromptExample = { record, image, promptTokens: setup.tokenizer.encode(text) };
+  const example = noiseImageExample(setup);
   const stop = setup.generation.eos_token_id[0]!;
   const rollout = (response: string, sample: number, advantage: number): AdvantagedRollout => ({
     group: 0,
