@@ -69,31 +69,39 @@ Deno.test("citedRelationship picks the relationship that decides the answer", ()
     rel("green_arrow.1", "smaller than", "red_cube.1"),
     rel("green_arrow.1", "farther from the camera than", "red_cube.1"),
   ];
-  const cite = (category: string, question: string, answer: string) =>
-    citedRelationship(arrowCube, category, question, answer)?.predicate;
-  // The answer names the predicate.
-  assert.equal(
-    cite("relation", "Where is the green arrow relative to the red cube?", "(B) behind"),
-    "behind",
-  );
-  // The question names it ("to the left of"); the answer is yes/no.
-  assert.equal(
-    cite("existence", "Is there a green arrow to the left of the red cube?", "(A) yes"),
-    "left of",
-  );
-  // Neither does ("bigger"): the category's predicates decide.
-  assert.equal(
-    cite("size", "Is the green arrow bigger or smaller than the red cube?", "(A) smaller"),
-    "smaller than",
-  );
-  assert.equal(
-    cite("depth", "Is the green arrow closer to the camera than the red cube?", "(A) no"),
-    "farther from the camera than",
-  );
-  // Nothing matches: the first relationship.
-  assert.equal(cite("orientation", "Is the green arrow facing the red cube?", "(A) no"), "left of");
+  const cases: Array<
+    [category: string, question: string, answer: string, cited: string | undefined]
+  > = [
+    // The answer names the predicate.
+    ["relation", "Where is the green arrow relative to the red cube?", "(B) behind", "behind"],
+    // The question names it ("to the left of"); the answer is yes/no.
+    ["existence", "Is there a green arrow to the left of the red cube?", "(A) yes", "left of"],
+    // Neither does ("bigger"): the category's predicates decide.
+    [
+      "size",
+      "Is the green arrow bigger or smaller than the red cube?",
+      "(A) smaller",
+      "smaller than",
+    ],
+    [
+      "depth",
+      "Is the green arrow closer to the camera than the red cube?",
+      "(A) no",
+      "farther from the camera than",
+    ],
+    // Nothing matches: the first relationship.
+    ["orientation", "Is the green arrow facing the red cube?", "(A) no", "left of"],
+    // Count questions cite none: their reason is the number.
+    ["count", "How many green objects are there?", "(A) 1", undefined],
+  ];
+  for (const [category, question, answer, cited] of cases) {
+    assert.equal(
+      citedRelationship(arrowCube, category, question, answer)?.predicate,
+      cited,
+      category,
+    );
+  }
   assert.equal(citedRelationship([], "relation", "Where is it?", "(A) above"), undefined);
-  assert.equal(cite("count", "How many green objects are there?", "(A) 1"), undefined);
 });
 
 Deno.test("citedRelationship prefers a relationship involving the object the answer names", () => {
