@@ -100,19 +100,15 @@ export const evaluateGreedy = async (
     batch.forEach((example, k) => {
       const response = setup.tokenizer.decode(generated[k]!.tokens, { skipSpecialTokens: true });
       const r = example.record;
+      const choice = extractChoice(response, r.options);
       out.push({
         imageId: r.image_id,
         category: r.category,
         options: r.options.length,
         response,
         objectRecall: objectNameRecall(response, r.answer_option_text),
-        ...(() => {
-          const choice = extractChoice(response, r.options);
-          return {
-            correct: choice.kind === "choice" && choice.letter === r.answer_only,
-            namesOneOption: choice.kind === "choice",
-          };
-        })(),
+        correct: choice.kind === "choice" && choice.letter === r.answer_only,
+        namesOneOption: choice.kind === "choice",
         reward: spatialThinkerReward({
           response,
           groundTruth: r.answer_option_text,
