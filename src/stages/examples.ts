@@ -8,6 +8,7 @@
  */
 import { Effect } from "effect";
 import type { StvqaRecord } from "../dataset/record.ts";
+import type { Relationship } from "../domain/scene_graph.ts";
 import type { SequenceSample } from "../nn/batch.ts";
 import { readImage } from "../nn/image_file.ts";
 import {
@@ -69,13 +70,6 @@ export const inQuestionOrder = (ids: ReadonlyArray<string>, question: string): s
  */
 export type SceneRelations = "all" | "cited";
 
-/** A scene-graph relationship as the records store it. */
-export interface SceneRelationship {
-  readonly subject: string;
-  readonly predicate: string;
-  readonly object: string;
-}
-
 /** The predicates a category's questions are about, when the question does not name one. */
 const CATEGORY_PREDICATES: Readonly<Record<string, ReadonlyArray<string>>> = {
   size: ["larger than", "smaller than"],
@@ -106,22 +100,22 @@ const CATEGORY_PREDICATES: Readonly<Record<string, ReadonlyArray<string>>> = {
  * ```
  */
 export const citedRelationship = (
-  relationships: ReadonlyArray<SceneRelationship>,
+  relationships: ReadonlyArray<Relationship>,
   category: string,
   question: string,
   answer: string,
-): SceneRelationship | undefined => {
+): Relationship | undefined => {
   if (category === "count") return undefined;
   const answerText = ` ${answer.toLowerCase().replace(/^\([a-z]\)\s*/, "")} `;
   const questionText = ` ${question.toLowerCase().replace(/[^a-z ]/g, " ")} `;
   const family = CATEGORY_PREDICATES[category] ?? [];
   const mentions = (text: string, words: string) => text.includes(` ${words} `);
-  const score = (r: SceneRelationship) =>
+  const score = (r: Relationship) =>
     (mentions(answerText, r.predicate) ? 8 : 0) +
     (mentions(questionText, r.predicate) ? 4 : 0) +
     (family.includes(r.predicate) ? 2 : 0) +
     ([r.subject, r.object].some((id) => mentions(answerText, nameOf(id))) ? 1 : 0);
-  return relationships.reduce<SceneRelationship | undefined>(
+  return relationships.reduce<Relationship | undefined>(
     (best, r) => best === undefined || score(r) > score(best) ? r : best,
     undefined,
   );
@@ -137,7 +131,7 @@ export const sftResponse = (record: StvqaRecord, relations: SceneRelations = "al
   const raw = sceneJson(record);
   const graph = JSON.parse(raw) as {
     objects: { id: string }[];
-    relationships?: SceneRelationship[];
+    relationships?: Relationship[];
   };
   const objects = graph.objects.map((o) => o.id);
   const answer = record.answer_option_text_only;
