@@ -33,12 +33,6 @@
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 
-// Keys per tile (fixed: a tile's scores are four vec4s per row).
-const BC: u32 = 16u;
-
-var<workgroup> k_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
-var<workgroup> v_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
-
 fn sequence_keys(b: u32) -> u32 {
 #ifdef KEY_LENGTHS
   return min(params.s_len, key_lengths[b]);
@@ -56,13 +50,210 @@ fn key_ids(kb: u32, first: u32) -> vec4<u32> {
   return vec4<u32>(kb + first) + vec4<u32>(0u, 1u, 2u, 3u);
 }
 
+#ifdef SUBGROUPS
+// Row-split kernel with subgroup shuffles. Each lane loads one key's K and V rows (key kb + lane)
+// and the subgroup passes them around with shuffles: no workgroup memory, no barriers.
+//
+// Written for CPU backends as much as for GPUs. Mesa's lavapipe runs a subgroup as the lanes of
+// one SIMD register, and an invocation's array is kept in registers only if every access uses a
+// constant index; a single access with a loop counter keeps the whole array in memory, where each
+// access becomes a gather or a masked scatter, lane by lane (measured: 2× slower overall). Its
+// compiler does not unroll loops this long, so the loops over the head dimension are spelled out:
+// `all_columns(op)` calls `column(op, c)` for every c < DV with constant arguments, and inside
+// `column` only the short loops over the R rows remain (those are unrolled). The per-invocation
+// state lives at module scope so that `column` can reach it.
+
+var<private> row_q: array<array<vec4<f32>, DV>, R>;   // [R, DV] query rows · scale · log2 e
+var<private> row_acc: array<array<vec4<f32>, DV>, R>; // [R, DV] Σ p_j V_j (unnormalised)
+var<private> row_base: array<u32, R>;                 // Q/O element offset of each row
+var<private> row_valid: array<bool, R>;               // the row exists (the last block is ragged)
+var<private> row_s: array<vec4<f32>, R>;              // scores of the four keys in flight
+var<private> row_p: array<vec4<f32>, R>;              // their probabilities 2^(s - m)
+var<private> row_alpha: array<f32, R>;                // accumulator rescale 2^(m_old - m_new)
+var<private> row_inv_l: array<f32, R>;                // 1 / Σ p, for the output
+var<private> own_k: array<vec4<f32>, DV>;             // [DV] K row of this lane's key
+var<private> own_v: array<vec4<f32>, DV>;             // [DV] V row of this lane's key
+var<private> own_base: u32;                           // K/V offset of this lane's key
+var<private> own_valid: bool;                         // this lane holds a visible key
+var<private> src_lanes: vec4<u32>;                    // lanes holding the four keys in flight
+
+// What `column` does to head-dimension column c (vec4 c of every row).
+const LOAD_Q: u32 = 0u;   // row_q ← Q (scaled), row_acc ← 0
+const LOAD_KV: u32 = 1u;  // own_k, own_v ← this lane's key
+const SCORES: u32 = 2u;   // row_s += q · k of the four keys in flight
+const UPDATE: u32 = 3u;   // row_acc ← row_acc · alpha + Σ p_j v_j over the four keys
+const STORE_O: u32 = 4u;  // O ← row_acc / l
+
+fn column(op: u32, c: u32) {
+  // Columns past D (head dims below the DV capacity) hold zeros and are never stored.
+  let in_head = c < params.dv;
+  switch op {
+    case LOAD_Q: {
+      for (var i = 0u; i < R; i++) {
+        let value = q[row_base[i] + c] * params.scale_log2;
+        row_q[i][c] = select(vec4<f32>(0.0), value, row_valid[i] && in_head);
+        row_acc[i][c] = vec4<f32>(0.0);
+      }
+    }
+    case LOAD_KV: {
+      own_k[c] = select(vec4<f32>(0.0), k[own_base + c], own_valid && in_head);
+      own_v[c] = select(vec4<f32>(0.0), v[own_base + c], own_valid && in_head);
+    }
+    case SCORES: {
+      let k0 = subgroupShuffle(own_k[c], src_lanes.x);
+      let k1 = subgroupShuffle(own_k[c], src_lanes.y);
+      let k2 = subgroupShuffle(own_k[c], src_lanes.z);
+      let k3 = subgroupShuffle(own_k[c], src_lanes.w);
+      for (var i = 0u; i < R; i++) {
+        let qc = row_q[i][c];
+        // One scalar accumulator per (row, key): a vec4 per pair would need 4× the registers.
+        row_s[i] = vec4<f32>(
+          dot_acc(qc, k0, row_s[i].x),
+          dot_acc(qc, k1, row_s[i].y),
+          dot_acc(qc, k2, row_s[i].z),
+          dot_acc(qc, k3, row_s[i].w),
+        );
+      }
+    }
+    case UPDATE: {
+      let v0 = subgroupShuffle(own_v[c], src_lanes.x);
+      let v1 = subgroupShuffle(own_v[c], src_lanes.y);
+      let v2 = subgroupShuffle(own_v[c], src_lanes.z);
+      let v3 = subgroupShuffle(own_v[c], src_lanes.w);
+      for (var i = 0u; i < R; i++) {
+        let p = row_p[i];
+        var a = fma(vec4<f32>(p.x), v0, row_acc[i][c] * row_alpha[i]);
+        a = fma(vec4<f32>(p.y), v1, a);
+        a = fma(vec4<f32>(p.z), v2, a);
+        row_acc[i][c] = fma(vec4<f32>(p.w), v3, a);
+      }
+    }
+    case STORE_O, default: {
+      for (var i = 0u; i < R; i++) {
+        if (row_valid[i] && in_head) {
+          o[row_base[i] + c] = row_acc[i][c] * row_inv_l[i];
+        }
+      }
+    }
+  }
+}
+
+fn columns8(op: u32, c0: u32) {
+  column(op, c0);
+  column(op, c0 + 1u);
+  column(op, c0 + 2u);
+  column(op, c0 + 3u);
+  column(op, c0 + 4u);
+  column(op, c0 + 5u);
+  column(op, c0 + 6u);
+  column(op, c0 + 7u);
+}
+
+// `column(op, c)` for c = 0 .. DV - 1, every c a constant after inlining.
+fn all_columns(op: u32) {
+  columns8(op, 0u);
+#ifndef HEAD_DIM_32
+  columns8(op, 8u);
+#endif
+#ifdef HEAD_DIM_96
+  columns8(op, 16u);
+#endif
+#ifdef HEAD_DIM_128
+  columns8(op, 16u);
+  columns8(op, 24u);
+#endif
+}
+
+// 4 keys × 4 lanes of 16-byte (vec4) dot-product terms: one fma chain per score.
+fn dot_acc(a: vec4<f32>, b: vec4<f32>, acc: f32) -> f32 {
+  return fma(a.w, b.w, fma(a.z, b.z, fma(a.y, b.y, fma(a.x, b.x, acc))));
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
   @builtin(local_invocation_index) lid: u32,
-#ifdef SUBGROUPS
   @builtin(subgroup_invocation_id) lane: u32,
-#endif
+) {
+  let b = wid.z;
+  let kvh = wid.y;
+  let rows = params.t_len * params.group;
+  let first_row = wid.x * WG * R;
+  let key_len = sequence_keys(b);
+  // The block's last row has the largest limit (limits grow with t).
+  let block_limit = key_limit((min(first_row + WG * R, rows) - 1u) / params.group, key_len);
+
+  var limit: array<u32, R>;
+  var m: array<f32, R>;
+  var l: array<f32, R>;
+  for (var i = 0u; i < R; i++) {
+    let row = first_row + i * WG + lid;
+    let clamped = min(row, rows - 1u);
+    let t = clamped / params.group;
+    row_base[i] = q_index(b, t, kvh * params.group + clamped % params.group);
+    row_valid[i] = row < rows;
+    limit[i] = select(0u, key_limit(t, key_len), row < rows);
+    m[i] = NEG_BIG;
+    l[i] = 0.0;
+  }
+  all_columns(LOAD_Q);
+
+  // Lanes actually running in this subgroup (fewer than sg_size when the workgroup is smaller
+  // than a subgroup or not a multiple of it); active lanes are 0 .. width - 1.
+  let width = subgroupAdd(1u);
+  for (var kb = 0u; kb < block_limit; kb += width) {
+    let own_key = kb + lane;
+    own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
+    own_valid = own_key < block_limit;
+    all_columns(LOAD_KV);
+    // Keys go four at a time through the online softmax (one rescale per four keys).
+    for (var first = 0u; first < width; first += 4u) {
+      let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
+      // Lanes past the subgroup (widths not a multiple of 4) hold no key: masked below.
+      src_lanes = min(offsets, vec4<u32>(width - 1u));
+      for (var i = 0u; i < R; i++) {
+        row_s[i] = vec4<f32>(0.0);
+      }
+      all_columns(SCORES);
+      for (var i = 0u; i < R; i++) {
+        let visible = (offsets < vec4<u32>(width)) & (vec4<u32>(kb) + offsets < vec4<u32>(limit[i]));
+        let s = select(vec4<f32>(NEG_BIG), row_s[i], visible);
+        let m_new = max(m[i], max4(s));
+        row_alpha[i] = exp2(m[i] - m_new);
+        row_p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
+        l[i] = l[i] * row_alpha[i] + dot(row_p[i], vec4<f32>(1.0));
+        m[i] = m_new;
+      }
+      all_columns(UPDATE);
+    }
+  }
+
+  for (var i = 0u; i < R; i++) {
+    row_inv_l[i] = select(0.0, 1.0 / l[i], l[i] > 0.0);
+    let row = first_row + i * WG + lid;
+    if (row < rows) {
+      let t = row / params.group;
+      let h = kvh * params.group + row % params.group;
+      let lse_index = (b * params.hq + h) * params.t_len + t;
+      lse[lse_index] = select(bitcast<f32>(0xff800000u), (m[i] + log2(l[i])) * LN2, l[i] > 0.0);
+    }
+  }
+  all_columns(STORE_O);
+}
+#else
+
+// Row-split kernel with workgroup memory: keys stream through K/V tiles, BC at a time.
+
+// Keys per tile (fixed: a tile's scores are four vec4s per row).
+const BC: u32 = 16u;
+
+var<workgroup> k_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
+var<workgroup> v_tile: array<vec4<f32>, BC * DV>; // [BC, DV]
+
+@compute @workgroup_size(WG)
+fn main(
+  @builtin(workgroup_id) wid: vec3<u32>,
+  @builtin(local_invocation_index) lid: u32,
 ) {
   let b = wid.z;
   let kvh = wid.y;
@@ -95,80 +286,6 @@ fn main(
     l[i] = 0.0;
   }
 
-#ifdef SUBGROUPS
-  // Subgroup variant: no workgroup memory, no barriers. Each lane loads one key's K and V rows
-  // (key kb + lane) into registers and the subgroup passes them around with shuffles, so a key
-  // costs one load per lane instead of one workgroup-memory load per use. Keys go four at a
-  // time through the online softmax (one rescale per four keys).
-  var k_reg: array<vec4<f32>, DV>;
-  var v_reg: array<vec4<f32>, DV>;
-  // Lanes actually running in this subgroup (fewer than sg_size when the workgroup is smaller
-  // than a subgroup or not a multiple of it); active lanes are 0 .. width - 1.
-  let width = subgroupAdd(1u);
-  for (var kb = 0u; kb < block_limit; kb += width) {
-    let own_key = kb + lane;
-    let own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
-    for (var c = 0u; c < DV; c++) {
-      var kv = vec4<f32>(0.0);
-      var vv = vec4<f32>(0.0);
-      if (own_key < block_limit && c < params.dv) {
-        kv = k[own_base + c];
-        vv = v[own_base + c];
-      }
-      k_reg[c] = kv;
-      v_reg[c] = vv;
-    }
-    for (var first = 0u; first < width; first += 4u) {
-      // Lanes past the subgroup (widths not a multiple of 4) hold no key: masked below.
-      let src = min(vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(width - 1u));
-      var d = array<array<vec4<f32>, 4>, R>();
-      for (var c = 0u; c < DV; c++) {
-        let k0 = subgroupShuffle(k_reg[c], src.x);
-        let k1 = subgroupShuffle(k_reg[c], src.y);
-        let k2 = subgroupShuffle(k_reg[c], src.z);
-        let k3 = subgroupShuffle(k_reg[c], src.w);
-        for (var i = 0u; i < R; i++) {
-          let qc = q_rows[i][c];
-          d[i][0] = fma(qc, k0, d[i][0]);
-          d[i][1] = fma(qc, k1, d[i][1]);
-          d[i][2] = fma(qc, k2, d[i][2]);
-          d[i][3] = fma(qc, k3, d[i][3]);
-        }
-      }
-      let in_subgroup = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u) < vec4<u32>(width);
-      var p: array<vec4<f32>, R>;
-      var alpha: array<f32, R>;
-      let ones = vec4<f32>(1.0);
-      for (var i = 0u; i < R; i++) {
-        let visible = in_subgroup & (key_ids(kb, first) < vec4<u32>(limit[i]));
-        let scores = vec4<f32>(
-          dot(d[i][0], ones),
-          dot(d[i][1], ones),
-          dot(d[i][2], ones),
-          dot(d[i][3], ones),
-        );
-        let s = select(vec4<f32>(NEG_BIG), scores, visible);
-        let m_new = max(m[i], max4(s));
-        alpha[i] = exp2(m[i] - m_new);
-        p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
-        l[i] = l[i] * alpha[i] + dot(p[i], ones);
-        m[i] = m_new;
-      }
-      for (var c = 0u; c < DV; c++) {
-        let v0 = subgroupShuffle(v_reg[c], src.x);
-        let v1 = subgroupShuffle(v_reg[c], src.y);
-        let v2 = subgroupShuffle(v_reg[c], src.z);
-        let v3 = subgroupShuffle(v_reg[c], src.w);
-        for (var i = 0u; i < R; i++) {
-          var a = fma(vec4<f32>(p[i].x), v0, acc[i][c] * alpha[i]);
-          a = fma(vec4<f32>(p[i].y), v1, a);
-          a = fma(vec4<f32>(p[i].z), v2, a);
-          acc[i][c] = fma(vec4<f32>(p[i].w), v3, a);
-        }
-      }
-    }
-  }
-#else
   for (var kb = 0u; kb < block_limit; kb += BC) {
     for (var e = lid; e < BC * DV; e += WG) {
       let key = kb + e / DV;
@@ -251,7 +368,6 @@ fn main(
     }
     workgroupBarrier();
   }
-#endif
 
   for (var i = 0u; i < R; i++) {
     let row = first_row + i * WG + lid;
@@ -270,6 +386,7 @@ fn main(
     }
   }
 }
+#endif
 
 // Decoding variant (entry point `decode`): all R ≥ T·G query rows of a KV head in one workgroup,
 // keys spread over the invocations (key j goes to invocation j mod WG). With a handful of query
