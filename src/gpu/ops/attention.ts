@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { isCpuAdapter } from "../adapter.ts";
 import { ShapeMismatch, TensorTooLarge } from "../errors.ts";
 import type { CommandRecorder } from "../recorder.ts";
 import { byteLength, describe, expectShape, type Tensor } from "../tensor.ts";
@@ -42,15 +43,18 @@ export interface AttentionOptions {
    * Invocations per workgroup, in [1, 256]. Default 64 for full attention; 16 for causal and
    * prefix masks, whose smaller row blocks skip more fully masked tiles (measured on lavapipe,
    * T = 512: causal forward −20%, backward −18% CPU time against 64); halved (down to 8) while
-   * half a workgroup's rows would be idle (short sequences, decoding).
+   * half a workgroup's rows would be idle (short sequences, decoding). The subgroup forward on a
+   * CPU adapter defaults to 8 (one 8-lane subgroup; more workgroups balance better over the CPU
+   * threads: lavapipe, T = 512, D = 64: full −5%, causal −10% against 64 and 16).
    */
   readonly workgroupSize?: number;
   /**
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
    * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
    * per-invocation state, and lavapipe's compile time, grow with rows × D), 1 when there are at
-   * most 16 query rows per KV head; 1 also suits GPUs short of registers. (Not used by the
-   * `splitKeys` path.)
+   * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup forward
+   * on a CPU adapter defaults to 8 for D ≤ 64 and 4 above (every K/V load and shuffle serves more
+   * rows; lavapipe, T = 512, D = 64: −10% time against 4). (Not used by the `splitKeys` path.)
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
   /**
@@ -200,11 +204,26 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
   return defines;
 };
 
-const rowsPerInvocation = (dims: AttentionDims, options: AttentionOptions): number => {
+const rowsPerInvocation = (
+  dims: AttentionDims,
+  options: AttentionOptions,
+  cpuForward = false,
+): number => {
   // Few query rows per KV head: one row each, so no invocation computes idle rows.
   const queryRows = dims.queries * (dims.queryHeads / dims.kvHeads);
-  return options.rowsPerInvocation ?? (queryRows <= 16 ? 1 : dims.headDim <= 64 ? 4 : 2);
+  if (options.rowsPerInvocation !== undefined) return options.rowsPerInvocation;
+  if (queryRows <= 16) return 1;
+  if (cpuForward) return dims.headDim <= 64 ? 8 : 4;
+  return dims.headDim <= 64 ? 4 : 2;
 };
+
+/**
+ * Whether the row-split forward runs the subgroup kernel on a CPU adapter (lavapipe), whose tile
+ * defaults differ: there a workgroup is one thread and a subgroup one SIMD register, so the
+ * per-invocation state may be larger and workgroups smaller than on a GPU.
+ */
+const cpuSubgroupForward = (rec: CommandRecorder, options: AttentionOptions): boolean =>
+  (options.subgroups ?? rec.runtime.features.subgroups) && isCpuAdapter(rec.runtime.device);
 
 /**
  * Invocations per workgroup for a pass over `rows` rows at `perInvocation` rows each: the option,
@@ -300,8 +319,9 @@ export const attentionForward = (
     rec.dispatch(pipeline, bindings, [1, dims.kvHeads, dims.batch], attentionParams(dims, options));
     return;
   }
-  const perInvocation = rowsPerInvocation(dims, options);
-  const wg = workgroupSize(options, rows, perInvocation);
+  const cpu = cpuSubgroupForward(rec, options);
+  const perInvocation = rowsPerInvocation(dims, options, cpu);
+  const wg = workgroupSize(cpu ? { workgroupSize: 8, ...options } : options, rows, perInvocation);
   const pipeline = rec.runtime.pipelines.get({
     kernel: "attention_fwd.wgsl",
     defines: { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true },
