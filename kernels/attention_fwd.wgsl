@@ -7,15 +7,15 @@
 // the (t, g) pairs of the G query heads that share the KV head (row r → t = r / G, g = r % G), so
 // every row of the workgroup reads the same K/V tiles. Keys stream through workgroup memory BC at
 // a time, or, with SUBGROUPS, through the lanes' registers (each lane loads one key, shuffles hand
-// it to the others: no workgroup memory, no barriers; ~1.7× faster on lavapipe).
+// it to the others: no workgroup memory, no barriers; the fast path on lavapipe, ~4× the
+// workgroup-memory kernel at T = 512).
 // Each invocation owns R rows (rows base + i·WG + lid, i < R): their Q rows (pre-scaled by
-// scale·log2 e) and output accumulators stay in private memory, and every K/V value read from the
-// tile serves all R rows. Loads from the tile are what costs most on lavapipe; R = 4 is the default
-// there (R = 1 was ~2× slower, R = 8 ~10% faster but slower to compile); GPUs short of registers
-// may prefer R = 1.
-// Per tile and row: scores s_j, new running max m', rescale the accumulator by 2^(m - m') once,
-// then add p_j V_j. Tiles past the workgroup's last visible key are skipped, so causal attention
-// does about half the work.
+// scale·log2 e) and output accumulators stay in private memory, and every K/V value read serves
+// all R rows. The launcher picks R and WG per device (lavapipe: R = 8, WG = 8; GPUs: R = 4 and
+// larger workgroups; GPUs short of registers may prefer R = 1).
+// Per four keys and row: scores s_j, new running max m', rescale the accumulator by 2^(m - m')
+// once, then add p_j V_j. Keys past the workgroup's last visible key are skipped, so causal
+// attention does about half the work.
 //
 // Rows with no visible key (key_len 0) write O = 0 and L = -inf.
 
@@ -71,6 +71,9 @@ var<private> row_s: array<vec4<f32>, R>;              // scores of the four keys
 var<private> row_p: array<vec4<f32>, R>;              // their probabilities 2^(s - m)
 var<private> row_alpha: array<f32, R>;                // accumulator rescale 2^(m_old - m_new)
 var<private> row_inv_l: array<f32, R>;                // 1 / Σ p, for the output
+var<private> row_limit: array<u32, R>;                // keys [0, limit) are visible to the row
+var<private> row_m: array<f32, R>;                    // running max of the scores (base 2)
+var<private> row_l: array<f32, R>;                    // running Σ 2^(s - m)
 var<private> own_k: array<vec4<f32>, DV>;             // [DV] K row of this lane's key
 var<private> own_v: array<vec4<f32>, DV>;             // [DV] V row of this lane's key
 var<private> own_base: u32;                           // K/V offset of this lane's key
@@ -169,6 +172,34 @@ fn dot_acc(a: vec4<f32>, b: vec4<f32>, acc: f32) -> f32 {
   return fma(a.w, b.w, fma(a.z, b.z, fma(a.y, b.y, fma(a.x, b.x, acc))));
 }
 
+// Keys per step of the key loop: lanes 0 .. KEY_STEP - 1 each load one key, and the step goes
+// through the online softmax as two groups of four. A fixed count rather than the subgroup width
+// keeps the loop over the groups spelled out (one loop level less: lavapipe, T = 512: −30% time);
+// wider subgroups leave their other lanes' keys unused, narrower ones mask the missing keys.
+const KEY_STEP: u32 = 8u;
+
+// Keys kb + first .. kb + first + 3 of a step with `step` loaded keys: scores, online softmax
+// update (one rescale per four keys), accumulation.
+fn key_group(kb: u32, first: u32, step: u32) {
+  let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
+  // Offsets past the step (a narrow or ragged subgroup) hold no key: masked below.
+  src_lanes = min(offsets, vec4<u32>(step - 1u));
+  for (var i = 0u; i < R; i++) {
+    row_s[i] = vec4<f32>(0.0);
+  }
+  all_columns(SCORES);
+  for (var i = 0u; i < R; i++) {
+    let visible = (offsets < vec4<u32>(step)) & (vec4<u32>(kb) + offsets < vec4<u32>(row_limit[i]));
+    let s = select(vec4<f32>(NEG_BIG), row_s[i], visible);
+    let m_new = max(row_m[i], max4(s));
+    row_alpha[i] = exp2(row_m[i] - m_new);
+    row_p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
+    row_l[i] = row_l[i] * row_alpha[i] + dot(row_p[i], vec4<f32>(1.0));
+    row_m[i] = m_new;
+  }
+  all_columns(UPDATE);
+}
+
 @compute @workgroup_size(WG)
 fn main(
   @builtin(workgroup_id) wid: vec3<u32>,
@@ -183,59 +214,40 @@ fn main(
   // The block's last row has the largest limit (limits grow with t).
   let block_limit = key_limit((min(first_row + WG * R, rows) - 1u) / params.group, key_len);
 
-  var limit: array<u32, R>;
-  var m: array<f32, R>;
-  var l: array<f32, R>;
   for (var i = 0u; i < R; i++) {
     let row = first_row + i * WG + lid;
     let clamped = min(row, rows - 1u);
     let t = clamped / params.group;
     row_base[i] = q_index(b, t, kvh * params.group + clamped % params.group);
     row_valid[i] = row < rows;
-    limit[i] = select(0u, key_limit(t, key_len), row < rows);
-    m[i] = NEG_BIG;
-    l[i] = 0.0;
+    row_limit[i] = select(0u, key_limit(t, key_len), row < rows);
+    row_m[i] = NEG_BIG;
+    row_l[i] = 0.0;
   }
   all_columns(LOAD_Q);
 
-  // Lanes actually running in this subgroup (fewer than sg_size when the workgroup is smaller
-  // than a subgroup or not a multiple of it); active lanes are 0 .. width - 1.
-  let width = subgroupAdd(1u);
-  for (var kb = 0u; kb < block_limit; kb += width) {
+  // Keys per step: the lanes actually running in this subgroup (fewer than sg_size when the
+  // workgroup is smaller than a subgroup or not a multiple of it; active lanes are 0 .. n - 1),
+  // at most KEY_STEP.
+  let step = min(subgroupAdd(1u), KEY_STEP);
+  for (var kb = 0u; kb < block_limit; kb += step) {
     let own_key = kb + lane;
     own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
-    own_valid = own_key < block_limit;
+    own_valid = lane < step && own_key < block_limit;
     all_columns(LOAD_KV);
-    // Keys go four at a time through the online softmax (one rescale per four keys).
-    for (var first = 0u; first < width; first += 4u) {
-      let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
-      // Lanes past the subgroup (widths not a multiple of 4) hold no key: masked below.
-      src_lanes = min(offsets, vec4<u32>(width - 1u));
-      for (var i = 0u; i < R; i++) {
-        row_s[i] = vec4<f32>(0.0);
-      }
-      all_columns(SCORES);
-      for (var i = 0u; i < R; i++) {
-        let visible = (offsets < vec4<u32>(width)) & (vec4<u32>(kb) + offsets < vec4<u32>(limit[i]));
-        let s = select(vec4<f32>(NEG_BIG), row_s[i], visible);
-        let m_new = max(m[i], max4(s));
-        row_alpha[i] = exp2(m[i] - m_new);
-        row_p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
-        l[i] = l[i] * row_alpha[i] + dot(row_p[i], vec4<f32>(1.0));
-        m[i] = m_new;
-      }
-      all_columns(UPDATE);
-    }
+    key_group(kb, 0u, step);
+    key_group(kb, 4u, step);
   }
 
   for (var i = 0u; i < R; i++) {
-    row_inv_l[i] = select(0.0, 1.0 / l[i], l[i] > 0.0);
+    let l = row_l[i];
+    row_inv_l[i] = select(0.0, 1.0 / l, l > 0.0);
     let row = first_row + i * WG + lid;
     if (row < rows) {
       let t = row / params.group;
       let h = kvh * params.group + row % params.group;
       let lse_index = (b * params.hq + h) * params.t_len + t;
-      lse[lse_index] = select(bitcast<f32>(0xff800000u), (m[i] + log2(l[i])) * LN2, l[i] > 0.0);
+      lse[lse_index] = select(bitcast<f32>(0xff800000u), (row_m[i] + log2(l)) * LN2, l > 0.0);
     }
   }
   all_columns(STORE_O);
