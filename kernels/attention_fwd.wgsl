@@ -13,8 +13,8 @@
 // scale·log2 e) and output accumulators stay in private memory, and every K/V value read serves
 // all R rows. The launcher picks R and WG per device (lavapipe: R = 8, WG = 8; GPUs: R = 4 and
 // larger workgroups; GPUs short of registers may prefer R = 1).
-// Per four keys and row: scores s_j, new running max m', rescale the accumulator by 2^(m - m')
-// once, then add p_j V_j. Keys past the workgroup's last visible key are skipped, so causal
+// Per key step (subgroups: 8 keys; workgroup memory: a tile of BC) and row: scores s_j, new
+// running max m', rescale the accumulator by 2^(m - m') once, then add p_j V_j. Keys past the workgroup's last visible key are skipped, so causal
 // attention does about half the work.
 //
 // Rows with no visible key (key_len 0) write O = 0 and L = -inf.
@@ -67,8 +67,10 @@ var<private> row_q: array<array<vec4<f32>, DV>, R>;   // [R, DV] query rows · s
 var<private> row_acc: array<array<vec4<f32>, DV>, R>; // [R, DV] Σ p_j V_j (unnormalised)
 var<private> row_base: array<u32, R>;                 // Q/O element offset of each row
 var<private> row_valid: array<bool, R>;               // the row exists (the last block is ragged)
-var<private> row_s: array<vec4<f32>, R>;              // scores of the four keys in flight
-var<private> row_p: array<vec4<f32>, R>;              // their probabilities 2^(s - m)
+var<private> row_s_lo: array<vec4<f32>, R>;           // scores of keys 0-3 of the step
+var<private> row_s_hi: array<vec4<f32>, R>;           // scores of keys 4-7 of the step
+var<private> row_p_lo: array<vec4<f32>, R>;           // their probabilities 2^(s - m)
+var<private> row_p_hi: array<vec4<f32>, R>;
 var<private> row_alpha: array<f32, R>;                // accumulator rescale 2^(m_old - m_new)
 var<private> row_inv_l: array<f32, R>;                // 1 / Σ p, for the output
 var<private> row_limit: array<u32, R>;                // keys [0, limit) are visible to the row
@@ -78,13 +80,14 @@ var<private> own_k: array<vec4<f32>, DV>;             // [DV] K row of this lane
 var<private> own_v: array<vec4<f32>, DV>;             // [DV] V row of this lane's key
 var<private> own_base: u32;                           // K/V offset of this lane's key
 var<private> own_valid: bool;                         // this lane holds a visible key
-var<private> src_lanes: vec4<u32>;                    // lanes holding the four keys in flight
+var<private> src_lo: vec4<u32>;                       // lanes holding keys 0-3 of the step
+var<private> src_hi: vec4<u32>;                       // lanes holding keys 4-7 of the step
 
 // What `column` does to head-dimension column c (vec4 c of every row).
 const LOAD_Q: u32 = 0u;   // row_q ← Q (scaled), row_acc ← 0
 const LOAD_KV: u32 = 1u;  // own_k, own_v ← this lane's key
-const SCORES: u32 = 2u;   // row_s += q · k of the four keys in flight
-const UPDATE: u32 = 3u;   // row_acc ← row_acc · alpha + Σ p_j v_j over the four keys
+const SCORES: u32 = 2u;   // row_s_lo, row_s_hi += q · k of the step's eight keys
+const UPDATE: u32 = 3u;   // row_acc ← row_acc · alpha + Σ p_j v_j over the step's eight keys
 const STORE_O: u32 = 4u;  // O ← row_acc / l
 
 fn column(op: u32, c: u32) {
@@ -103,32 +106,51 @@ fn column(op: u32, c: u32) {
       own_v[c] = select(vec4<f32>(0.0), v[own_base + c], own_valid && in_head);
     }
     case SCORES: {
-      let k0 = subgroupShuffle(own_k[c], src_lanes.x);
-      let k1 = subgroupShuffle(own_k[c], src_lanes.y);
-      let k2 = subgroupShuffle(own_k[c], src_lanes.z);
-      let k3 = subgroupShuffle(own_k[c], src_lanes.w);
+      let k0 = subgroupShuffle(own_k[c], src_lo.x);
+      let k1 = subgroupShuffle(own_k[c], src_lo.y);
+      let k2 = subgroupShuffle(own_k[c], src_lo.z);
+      let k3 = subgroupShuffle(own_k[c], src_lo.w);
+      let k4 = subgroupShuffle(own_k[c], src_hi.x);
+      let k5 = subgroupShuffle(own_k[c], src_hi.y);
+      let k6 = subgroupShuffle(own_k[c], src_hi.z);
+      let k7 = subgroupShuffle(own_k[c], src_hi.w);
       for (var i = 0u; i < R; i++) {
         let qc = row_q[i][c];
         // One scalar accumulator per (row, key): a vec4 per pair would need 4× the registers.
-        row_s[i] = vec4<f32>(
-          dot_acc(qc, k0, row_s[i].x),
-          dot_acc(qc, k1, row_s[i].y),
-          dot_acc(qc, k2, row_s[i].z),
-          dot_acc(qc, k3, row_s[i].w),
+        row_s_lo[i] = vec4<f32>(
+          dot_acc(qc, k0, row_s_lo[i].x),
+          dot_acc(qc, k1, row_s_lo[i].y),
+          dot_acc(qc, k2, row_s_lo[i].z),
+          dot_acc(qc, k3, row_s_lo[i].w),
+        );
+        row_s_hi[i] = vec4<f32>(
+          dot_acc(qc, k4, row_s_hi[i].x),
+          dot_acc(qc, k5, row_s_hi[i].y),
+          dot_acc(qc, k6, row_s_hi[i].z),
+          dot_acc(qc, k7, row_s_hi[i].w),
         );
       }
     }
     case UPDATE: {
-      let v0 = subgroupShuffle(own_v[c], src_lanes.x);
-      let v1 = subgroupShuffle(own_v[c], src_lanes.y);
-      let v2 = subgroupShuffle(own_v[c], src_lanes.z);
-      let v3 = subgroupShuffle(own_v[c], src_lanes.w);
+      let v0 = subgroupShuffle(own_v[c], src_lo.x);
+      let v1 = subgroupShuffle(own_v[c], src_lo.y);
+      let v2 = subgroupShuffle(own_v[c], src_lo.z);
+      let v3 = subgroupShuffle(own_v[c], src_lo.w);
+      let v4 = subgroupShuffle(own_v[c], src_hi.x);
+      let v5 = subgroupShuffle(own_v[c], src_hi.y);
+      let v6 = subgroupShuffle(own_v[c], src_hi.z);
+      let v7 = subgroupShuffle(own_v[c], src_hi.w);
       for (var i = 0u; i < R; i++) {
-        let p = row_p[i];
-        var a = fma(vec4<f32>(p.x), v0, row_acc[i][c] * row_alpha[i]);
-        a = fma(vec4<f32>(p.y), v1, a);
-        a = fma(vec4<f32>(p.z), v2, a);
-        row_acc[i][c] = fma(vec4<f32>(p.w), v3, a);
+        let lo = row_p_lo[i];
+        let hi = row_p_hi[i];
+        var a = fma(vec4<f32>(lo.x), v0, row_acc[i][c] * row_alpha[i]);
+        a = fma(vec4<f32>(lo.y), v1, a);
+        a = fma(vec4<f32>(lo.z), v2, a);
+        a = fma(vec4<f32>(lo.w), v3, a);
+        a = fma(vec4<f32>(hi.x), v4, a);
+        a = fma(vec4<f32>(hi.y), v5, a);
+        a = fma(vec4<f32>(hi.z), v6, a);
+        row_acc[i][c] = fma(vec4<f32>(hi.w), v7, a);
       }
     }
     case STORE_O, default: {
@@ -167,34 +189,43 @@ fn all_columns(op: u32) {
 #endif
 }
 
-// 4 keys × 4 lanes of 16-byte (vec4) dot-product terms: one fma chain per score.
+// acc + a · b as one chain of fma.
 fn dot_acc(a: vec4<f32>, b: vec4<f32>, acc: f32) -> f32 {
   return fma(a.w, b.w, fma(a.z, b.z, fma(a.y, b.y, fma(a.x, b.x, acc))));
 }
 
 // Keys per step of the key loop: lanes 0 .. KEY_STEP - 1 each load one key, and the step goes
-// through the online softmax as two groups of four. A fixed count rather than the subgroup width
-// keeps the loop over the groups spelled out (one loop level less: lavapipe, T = 512: −30% time);
-// wider subgroups leave their other lanes' keys unused, narrower ones mask the missing keys.
+// through the online softmax at once (one rescale per 8 keys; against 4: lavapipe, T = 512, full
+// −15%). A fixed count rather than the subgroup width keeps the step's code spelled out with no
+// inner loop (an inner loop over the width's groups of keys cost 30% on lavapipe); wider subgroups
+// leave their other lanes' keys unused, narrower or ragged ones mask the missing keys.
 const KEY_STEP: u32 = 8u;
 
-// Keys kb + first .. kb + first + 3 of a step with `step` loaded keys: scores, online softmax
-// update (one rescale per four keys), accumulation.
-fn key_group(kb: u32, first: u32, step: u32) {
-  let offsets = vec4<u32>(first) + vec4<u32>(0u, 1u, 2u, 3u);
+// Keys kb .. kb + 7 of a step with `step` ≤ 8 loaded keys: scores, online softmax update (one
+// rescale per step), accumulation.
+fn key_step(kb: u32, step: u32) {
+  let offsets_lo = vec4<u32>(0u, 1u, 2u, 3u);
+  let offsets_hi = vec4<u32>(4u, 5u, 6u, 7u);
   // Offsets past the step (a narrow or ragged subgroup) hold no key: masked below.
-  src_lanes = min(offsets, vec4<u32>(step - 1u));
+  src_lo = min(offsets_lo, vec4<u32>(step - 1u));
+  src_hi = min(offsets_hi, vec4<u32>(step - 1u));
   for (var i = 0u; i < R; i++) {
-    row_s[i] = vec4<f32>(0.0);
+    row_s_lo[i] = vec4<f32>(0.0);
+    row_s_hi[i] = vec4<f32>(0.0);
   }
   all_columns(SCORES);
   for (var i = 0u; i < R; i++) {
-    let visible = (offsets < vec4<u32>(step)) & (vec4<u32>(kb) + offsets < vec4<u32>(row_limit[i]));
-    let s = select(vec4<f32>(NEG_BIG), row_s[i], visible);
-    let m_new = max(row_m[i], max4(s));
+    // Offsets visible to row i: below the step and below the row's limit.
+    let end = vec4<u32>(min(step, row_limit[i] - min(row_limit[i], kb)));
+    let visible_lo = offsets_lo < end;
+    let visible_hi = offsets_hi < end;
+    let s_lo = select(vec4<f32>(NEG_BIG), row_s_lo[i], visible_lo);
+    let s_hi = select(vec4<f32>(NEG_BIG), row_s_hi[i], visible_hi);
+    let m_new = max(row_m[i], max4(max(s_lo, s_hi)));
     row_alpha[i] = exp2(row_m[i] - m_new);
-    row_p[i] = select(vec4<f32>(0.0), exp2(s - vec4<f32>(m_new)), visible);
-    row_l[i] = row_l[i] * row_alpha[i] + dot(row_p[i], vec4<f32>(1.0));
+    row_p_lo[i] = select(vec4<f32>(0.0), exp2(s_lo - vec4<f32>(m_new)), visible_lo);
+    row_p_hi[i] = select(vec4<f32>(0.0), exp2(s_hi - vec4<f32>(m_new)), visible_hi);
+    row_l[i] = row_l[i] * row_alpha[i] + dot(row_p_lo[i] + row_p_hi[i], vec4<f32>(1.0));
     row_m[i] = m_new;
   }
   all_columns(UPDATE);
@@ -235,8 +266,7 @@ fn main(
     own_base = kv_index(b, min(own_key, block_limit - 1u), kvh);
     own_valid = lane < step && own_key < block_limit;
     all_columns(LOAD_KV);
-    key_group(kb, 0u, step);
-    key_group(kb, 4u, step);
+    key_step(kb, step);
   }
 
   for (var i = 0u; i < R; i++) {
