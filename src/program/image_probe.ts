@@ -1,0 +1,161 @@
+/**
+ * Does a model look at the image? Teacher-forced loss on each SFT target twice: once with the
+ * record's own image and once with the image of a record from another scene. A model that reads
+ * the image predicts its boxes better from the right picture (the box loss rises when the image is
+ * swapped); a model that answers from the text alone scores the same either way. Text outside the
+ * scene graph is reported beside it: its gap should be small, since most of it follows from the
+ * question.
+ *
+ * @module
+ */
+import type { Arena } from "../gpu/buffer_pool.ts";
+import { CommandRecorder } from "../gpu/recorder.ts";
+import { packBatch } from "../nn/batch.ts";
+import { type PromptExample, type SceneRelations, sftSample } from "../stages/examples.ts";
+import type { ModelSetup } from "../stages/model_setup.ts";
+
+/** Which part of an SFT response a token belongs to. */
+export type ResponseTokenKind = "box" | "scene" | "text";
+
+/**
+ * The kind of each response token (`pieces` are the decoded tokens): `box` for tokens with a digit
+ * that lie inside `<scene>…</scene>` (the coordinates), `scene` for the rest of the scene graph
+ * (ids, predicates, JSON), `text` for everything else, the tags included. Tokens are placed by
+ * character offset, so tags split over several tokens are handled.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { responseTokenKinds } from "./image_probe.ts";
+ * const pieces = ["<", "scene>", "{\"bbox\": [", "12", ", ", "4", "]}", "</scene>", " so (A)"];
+ * assert.deepEqual(
+ *   responseTokenKinds(pieces),
+ *   ["text", "text", "scene", "box", "scene", "box", "scene", "text", "text"],
+ * );
+ * ```
+ */
+export const responseTokenKinds = (pieces: ReadonlyArray<string>): ResponseTokenKind[] => {
+  const text = pieces.join("");
+  const open = text.indexOf("<scene>");
+  const sceneStart = open < 0 ? Infinity : open + "<scene>".length;
+  const sceneEnd = open < 0 ? -1 : text.indexOf("</scene>", sceneStart);
+  let offset = 0;
+  return pieces.map((piece) => {
+    const start = offset;
+    offset += piece.length;
+    if (start < sceneStart || offset > sceneEnd) return "text";
+    return /\d/.test(piece) ? "box" : "scene";
+  });
+};
+
+/** Mean negative log-likelihood (nats per token) of each kind of response token. */
+export interface KindLosses {
+  readonly box: number;
+  readonly scene: number;
+  readonly text: number;
+}
+
+/** The probe's result: losses with the records' own images and with swapped ones. */
+export interface ImageDependence {
+  readonly own: KindLosses;
+  readonly swapped: KindLosses;
+  /** Tokens of each kind scored per pass. */
+  readonly tokens: { readonly box: number; readonly scene: number; readonly text: number };
+  /** Examples scored (those for which another scene's image of the same size exists). */
+  readonly examples: number;
+}
+
+/**
+ * Pairs every example with the image of the next example (cyclically) whose record shows another
+ * picture and whose image has the same token grid; examples with no such partner are left out.
+ */
+export const swapImages = (examples: ReadonlyArray<PromptExample>): {
+  readonly own: PromptExample[];
+  readonly swapped: PromptExample[];
+} => {
+  const own: PromptExample[] = [];
+  const swapped: PromptExample[] = [];
+  examples.forEach((example, i) => {
+    for (let step = 1; step < examples.length; step++) {
+      const other = examples[(i + step) % examples.length]!;
+      if (
+        other.record.image !== example.record.image &&
+        other.image.grid.join() === example.image.grid.join()
+      ) {
+        own.push(example);
+        swapped.push({ ...example, image: other.image });
+        return;
+      }
+    }
+  });
+  return { own, swapped };
+};
+
+/** Negative log-likelihood of `target` under the logits row `z[offset … offset + V)`. */
+const rowNll = (z: ArrayLike<number>, offset: number, V: number, target: number): number => {
+  let max = -Infinity;
+  for (let v = 0; v < V; v++) max = Math.max(max, z[offset + v]!);
+  let sum = 0;
+  for (let v = 0; v < V; v++) sum += Math.exp(z[offset + v]! - max);
+  return max + Math.log(sum) - z[offset + target]!;
+};
+
+const kindLosses = async (
+  setup: ModelSetup,
+  arena: Arena,
+  examples: ReadonlyArray<PromptExample>,
+  batchSize: number,
+  relations: SceneRelations,
+) => {
+  const imEnd = setup.generation.eos_token_id[0]!;
+  const V = setup.config.vocab_size;
+  const sums = { box: 0, scene: 0, text: 0 };
+  const counts = { box: 0, scene: 0, text: 0 };
+  for (let i = 0; i < examples.length; i += batchSize) {
+    const samples = examples.slice(i, i + batchSize).map((e) =>
+      sftSample(e, setup.tokenizer, imEnd, { relations })
+    );
+    const host = packBatch(setup.config, samples, setup.generation.pad_token_id);
+    const rec = new CommandRecorder(setup.vlm.runtime, "image-probe");
+    const { logits } = setup.vlm.forward(rec, arena, setup.vlm.upload(arena, host));
+    rec.read(logits);
+    const { arrays } = await rec.submit().resolve();
+    arena.reset();
+    const z = arrays[0]!; // [B·T, V]
+    samples.forEach((s, b) => {
+      const response = s.tokens.slice(s.responseStart);
+      const kinds = responseTokenKinds(response.map((id) => setup.tokenizer.decode([id])));
+      kinds.forEach((kind, k) => {
+        const row = b * host.length + s.responseStart + k - 1; // predicts response token k
+        sums[kind] += rowNll(z, row * V, V, response[k]!);
+        counts[kind]++;
+      });
+    });
+  }
+  const mean = (kind: ResponseTokenKind) => sums[kind] / Math.max(1, counts[kind]);
+  return { losses: { box: mean("box"), scene: mean("scene"), text: mean("text") }, counts };
+};
+
+/**
+ * Teacher-forced loss of `setup`'s model on the SFT targets of `examples` (with `relations`), with
+ * their own images and with swapped ones (`swapImages`), `batchSize` sequences per forward.
+ */
+export const imageDependence = async (
+  setup: ModelSetup,
+  arena: Arena,
+  examples: ReadonlyArray<PromptExample>,
+  { batchSize = 8, relations = "cited" }: {
+    readonly batchSize?: number;
+    readonly relations?: SceneRelations;
+  } = {},
+): Promise<ImageDependence> => {
+  const pairs = swapImages(examples);
+  const own = await kindLosses(setup, arena, pairs.own, batchSize, relations);
+  const swapped = await kindLosses(setup, arena, pairs.swapped, batchSize, relations);
+  return {
+    own: own.losses,
+    swapped: swapped.losses,
+    tokens: own.counts,
+    examples: pairs.own.length,
+  };
+};
