@@ -22,7 +22,15 @@ import { writeFileAtomic } from "../report/atomic_write.ts";
 import { showProgress } from "../report/progress.ts";
 import { DataOrder } from "./data_order.ts";
 import { cachedPromptExamples, type PromptExample, sftSample } from "../stages/examples.ts";
+import {
+  cachedGroundingExamples,
+  type GroundingExample,
+  groundingItems,
+  groundingSample,
+} from "../stages/grounding_examples.ts";
+import type { ImageUnreadable } from "../nn/image_file.ts";
 import { evaluateGreedy, summarize } from "./greedy_eval.ts";
+import { evaluateGrounding } from "./grounding_eval.ts";
 import {
   modelFromCheckpoint,
   modelFromPreset,
@@ -62,6 +70,12 @@ export const SftOptions = Schema.Struct({
   focusWeight: Positive,
   /** Relationships in the target scene graph: all of the question's subgraph, or the cited one. */
   sceneRelations: Schema.Literals(["all", "cited"]),
+  /**
+   * What the model learns: `stvqa`, the full response to each record's question; `grounding`, the
+   * box of one object of a scene per sequence ("Where is the red cube?"), a warm-up that makes a
+   * model from scratch look at the image.
+   */
+  task: Schema.Literals(["stvqa", "grounding"]),
   seed: NonNegativeInt,
   promptStyle: Schema.Literals(["compact", "paper"]),
   /** Records whose SFT sequence is longer are skipped (counted in the summary). */
@@ -90,6 +104,7 @@ export const SFT_DEFAULTS: SftOptions = {
   maxGradNorm: 1,
   focusWeight: 1,
   sceneRelations: "all",
+  task: "stvqa",
   seed: 1,
   promptStyle: "compact",
   maxTokens: 512,
@@ -117,6 +132,76 @@ const exampleCache = (records: ReadonlyArray<StvqaRecord>, setup: ModelSetup, o:
     processorSettings(setup.preprocessor),
     o.promptStyle,
   );
+
+/** A run's training sequences (by index) and its held-out evaluation. */
+interface TaskSource {
+  readonly size: number;
+  readonly sample: (i: number) => Effect.Effect<SequenceSample, ImageUnreadable>;
+  /** The greedy held-out evaluation: a summary, and for `stvqa` the first responses. */
+  readonly evaluate: (
+    prompts: number,
+  ) => Effect.Effect<{ readonly summary: unknown; readonly samples?: unknown }, ImageUnreadable>;
+}
+
+const stvqaSource = (
+  train: ReadonlyArray<StvqaRecord>,
+  val: ReadonlyArray<StvqaRecord>,
+  setup: ModelSetup,
+  o: SftOptions,
+): TaskSource => {
+  const example = exampleCache(train, setup, o);
+  const imEnd = setup.generation.eos_token_id[0]!;
+  return {
+    size: train.length,
+    sample: (i) =>
+      Effect.map(example(i), (e) =>
+        sftSample(e, setup.tokenizer, imEnd, {
+          focusWeight: o.focusWeight,
+          relations: o.sceneRelations,
+        })),
+    evaluate: Effect.fn("evaluateStvqa")(function* (prompts: number) {
+      const valExample = exampleCache(val, setup, o);
+      const examples: PromptExample[] = [];
+      for (let i = 0; i < Math.min(prompts, val.length); i++) {
+        examples.push(yield* valExample(i));
+      }
+      const results = yield* Effect.promise(() =>
+        evaluateGreedy(setup, examples, {
+          batchSize: 8,
+          maxNewTokens: o.maxNewTokens,
+          seed: o.seed,
+        })
+      );
+      return { summary: summarize(results), samples: results.slice(0, 8) };
+    }),
+  };
+};
+
+const groundingSource = (
+  train: ReadonlyArray<StvqaRecord>,
+  val: ReadonlyArray<StvqaRecord>,
+  setup: ModelSetup,
+  o: SftOptions,
+): TaskSource => {
+  const processor = processorSettings(setup.preprocessor);
+  const items = groundingItems(train);
+  const example = cachedGroundingExamples(items, o.data, setup.tokenizer, processor);
+  const imEnd = setup.generation.eos_token_id[0]!;
+  return {
+    size: items.length,
+    sample: (i) => Effect.map(example(i), (e) => groundingSample(e, setup.tokenizer, imEnd)),
+    evaluate: Effect.fn("evaluateGrounding")(function* (prompts: number) {
+      const valItems = groundingItems(val).slice(0, prompts);
+      const valExample = cachedGroundingExamples(valItems, o.data, setup.tokenizer, processor);
+      const examples: GroundingExample[] = [];
+      for (let i = 0; i < valItems.length; i++) examples.push(yield* valExample(i));
+      const summary = yield* Effect.promise(() =>
+        evaluateGrounding(setup, examples, { batchSize: 8, seed: o.seed })
+      );
+      return { summary };
+    }),
+  };
+};
 
 /** The SFT run as an Effect (needs the `Gpu` service). */
 export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
@@ -153,9 +238,10 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   }
   const train = [...yield* readRecords(`${o.data}/train.jsonl`)];
   const val = [...yield* readRecords(`${o.data}/val.jsonl`)];
-  const example = exampleCache(train, setup, o);
-  const order = new DataOrder(train.length, o.seed, dataPosition);
-  const imEnd = setup.generation.eos_token_id[0]!;
+  const source = o.task === "grounding"
+    ? groundingSource(train, val, setup, o)
+    : stvqaSource(train, val, setup, o);
+  const order = new DataOrder(source.size, o.seed, dataPosition);
   yield* Effect.promise(() => Deno.mkdir(o.out, { recursive: true }));
   yield* writeFileAtomic(`${o.out}/sft_options.json`, JSON.stringify(o, null, 2));
   const metricsFile = `${o.out}/sft_metrics.jsonl`;
@@ -165,10 +251,7 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   for (let step = firstStep; step < o.steps; step++) {
     const samples: SequenceSample[] = [];
     while (samples.length < o.batchSize) {
-      const sample = sftSample(yield* example(order.next()), setup.tokenizer, imEnd, {
-        focusWeight: o.focusWeight,
-        relations: o.sceneRelations,
-      });
+      const sample = yield* source.sample(order.next());
       if (sample.tokens.length > o.maxTokens) skippedLong++;
       else samples.push(sample);
     }
@@ -231,22 +314,10 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   }
   const trainMinutes = (performance.now() - started) / 60000;
   if (o.evalPrompts === 0) return { trainMinutes, skippedLong };
-  const evalExamples: PromptExample[] = [];
-  const valExample = exampleCache(val, setup, o);
-  for (let i = 0; i < Math.min(o.evalPrompts, val.length); i++) {
-    evalExamples.push(yield* valExample(i));
-  }
-  const results = yield* Effect.promise(() =>
-    evaluateGreedy(setup, evalExamples, {
-      batchSize: 8,
-      maxNewTokens: o.maxNewTokens,
-      seed: o.seed,
-    })
-  );
-  const summary = summarize(results);
+  const evaluation = yield* source.evaluate(o.evalPrompts);
   yield* writeFileAtomic(
     `${o.out}/sft_eval.json`,
-    JSON.stringify({ summary, trainMinutes, skippedLong, samples: results.slice(0, 8) }, null, 2),
+    JSON.stringify({ ...evaluation, trainMinutes, skippedLong }, null, 2),
   );
-  return { trainMinutes, skippedLong, summary };
+  return { trainMinutes, skippedLong, summary: evaluation.summary };
 });
