@@ -45,7 +45,8 @@ export interface AttentionOptions {
    * T = 512: causal forward −20%, backward −18% CPU time against 64); halved (down to 8) while
    * half a workgroup's rows would be idle (short sequences, decoding). The subgroup forward on a
    * CPU adapter defaults to 8 (one 8-lane subgroup; more workgroups balance better over the CPU
-   * threads: lavapipe, T = 512, D = 64: causal −10% against 16, full about the same as 64).
+   * threads: lavapipe, T = 512, D = 64: causal −10% against 16, full about the same as 64). On a
+   * GPU the default is 64 for every mask (H100, T = 512, D = 64: 32 to 128 within 5%).
    */
   readonly workgroupSize?: number;
   /**
@@ -55,7 +56,10 @@ export interface AttentionOptions {
    * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup forward
    * on a CPU adapter defaults to 8 for D ≤ 64 and 4 above (every K/V load and shuffle serves more
    * rows; lavapipe, T = 512, D = 64: −10% time against 4; at D = 128, 8 is −14% but compiles in
-   * 7.6 s against 2.5 s). (Not used by the `splitKeys` path.)
+   * 7.6 s against 2.5 s). On a GPU the default is 1: registers are scarce and one row per
+   * invocation gives the most workgroups (H100, T = 512, D = 64, 8 heads: forward 0.59 ms and
+   * backward 1.45 ms against 2.8 and 15.2 ms with the CPU defaults). (Not used by the `splitKeys`
+   * path.)
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
   /**
@@ -68,7 +72,8 @@ export interface AttentionOptions {
   /**
    * Row-split forward and both backward passes: pass the streamed rows (K/V; Q/dO in the dK/dV
    * pass) between lanes with subgroup shuffles instead of workgroup memory (no barriers; forward
-   * ~5× faster on lavapipe at T = 512, D = 64). Default: when the device has subgroups.
+   * ~5× faster on lavapipe at T = 512, D = 64). Default: when the device has subgroups, except the
+   * forward on a GPU (its subgroup kernel is tuned for and tested on lavapipe's 8-lane subgroups).
    */
   readonly subgroups?: boolean;
 }
@@ -205,33 +210,43 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
   return defines;
 };
 
+/**
+ * Which launch-shape defaults apply: the subgroup forward on a CPU adapter (lavapipe: a workgroup
+ * is one thread and a subgroup one SIMD register, so per-invocation state may be large and
+ * workgroups small), the other passes on a CPU adapter, or a GPU (many small workgroups fill its
+ * cores: one row per invocation, 64 invocations).
+ */
+type LaunchProfile = "cpu-subgroups" | "cpu" | "gpu";
+
 const rowsPerInvocation = (
   dims: AttentionDims,
   options: AttentionOptions,
-  cpuForward = false,
+  profile: LaunchProfile,
 ): number => {
   // Few query rows per KV head: one row each, so no invocation computes idle rows.
   const queryRows = dims.queries * (dims.queryHeads / dims.kvHeads);
   if (options.rowsPerInvocation !== undefined) return options.rowsPerInvocation;
-  if (queryRows <= 16) return 1;
-  if (cpuForward) return dims.headDim <= 64 ? 8 : 4;
+  if (queryRows <= 16 || profile === "gpu") return 1;
+  if (profile === "cpu-subgroups") return dims.headDim <= 64 ? 8 : 4;
   return dims.headDim <= 64 ? 4 : 2;
 };
 
 /**
- * Whether the row-split forward runs the subgroup kernel on a CPU adapter (lavapipe), whose tile
- * defaults differ: there a workgroup is one thread and a subgroup one SIMD register, so the
- * per-invocation state may be larger and workgroups smaller than on a GPU.
- */
-const cpuSubgroupForward = (rec: CommandRecorder, options: AttentionOptions): boolean =>
-  (options.subgroups ?? rec.runtime.features.subgroups) && isCpuAdapter(rec.runtime.device);
-
-/**
  * Invocations per workgroup for a pass over `rows` rows at `perInvocation` rows each: the option,
- * or the mask's default shrunk (by powers of two, down to 8) while half the rows would be idle.
+ * or the profile's default shrunk (by powers of two, down to 8) while half the rows would be idle.
  */
-const workgroupSize = (options: AttentionOptions, rows: number, perInvocation: number): number => {
-  let wg = options.workgroupSize ?? (options.mask.kind === "full" ? 64 : 16);
+const workgroupSize = (
+  options: AttentionOptions,
+  rows: number,
+  perInvocation: number,
+  profile: LaunchProfile,
+): number => {
+  const byProfile = profile === "cpu-subgroups"
+    ? 8
+    : profile === "gpu" || options.mask.kind === "full"
+    ? 64
+    : 16;
+  let wg = options.workgroupSize ?? byProfile;
   if (options.workgroupSize === undefined) {
     while (wg > 8 && (wg / 2) * perInvocation >= rows) wg /= 2;
   }
@@ -239,6 +254,78 @@ const workgroupSize = (options: AttentionOptions, rows: number, perInvocation: n
     throw new RangeError(`attention: workgroupSize ${wg} is outside [1, 256]`);
   }
   return wg;
+};
+
+/** What decides the default launch shapes: a CPU adapter or a GPU, and subgroup support. */
+export interface LaunchDevice {
+  readonly cpu: boolean;
+  readonly subgroups: boolean;
+}
+
+/**
+ * The row-split forward's kernel variant and launch shape: the options where given, else the
+ * device's defaults. The subgroup forward is tuned for (and tested on) lavapipe's 8-lane
+ * subgroups; a GPU takes the workgroup-memory kernel unless asked.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { forwardLaunch } from "./attention.ts";
+ * const dims = {
+ *   batch: 1, queries: 512, keys: 512, keyCapacity: 512, queryHeads: 8, kvHeads: 8, headDim: 64,
+ * };
+ * const full = { mask: { kind: "full" } } as const;
+ * assert.deepEqual(
+ *   forwardLaunch(dims, full, { cpu: false, subgroups: true }),
+ *   { subgroups: false, perInvocation: 1, wg: 64 },
+ * );
+ * assert.deepEqual(
+ *   forwardLaunch(dims, full, { cpu: true, subgroups: true }),
+ *   { subgroups: true, perInvocation: 8, wg: 8 },
+ * );
+ * ```
+ */
+export const forwardLaunch = (
+  dims: AttentionDims,
+  options: AttentionOptions,
+  device: LaunchDevice,
+): { readonly subgroups: boolean; readonly perInvocation: number; readonly wg: number } => {
+  const subgroups = options.subgroups ?? (device.cpu && device.subgroups);
+  const profile: LaunchProfile = !device.cpu ? "gpu" : subgroups ? "cpu-subgroups" : "cpu";
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  const perInvocation = rowsPerInvocation(dims, options, profile);
+  return { subgroups, perInvocation, wg: workgroupSize(options, rows, perInvocation, profile) };
+};
+
+/**
+ * The backward passes' launch shape (dQ over query rows, dK/dV over keys): the options where
+ * given, else the defaults of a CPU adapter or a GPU.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { backwardLaunch } from "./attention.ts";
+ * const dims = {
+ *   batch: 1, queries: 512, keys: 512, keyCapacity: 512, queryHeads: 8, kvHeads: 8, headDim: 64,
+ * };
+ * const causal = { mask: { kind: "causal" } } as const;
+ * assert.deepEqual(backwardLaunch(dims, causal, false), { perInvocation: 1, dqWg: 64, dkvWg: 64 });
+ * assert.deepEqual(backwardLaunch(dims, causal, true), { perInvocation: 4, dqWg: 16, dkvWg: 16 });
+ * ```
+ */
+export const backwardLaunch = (
+  dims: AttentionDims,
+  options: AttentionOptions,
+  cpu: boolean,
+): { readonly perInvocation: number; readonly dqWg: number; readonly dkvWg: number } => {
+  const profile: LaunchProfile = cpu ? "cpu" : "gpu";
+  const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
+  const perInvocation = rowsPerInvocation(dims, options, profile);
+  return {
+    perInvocation,
+    dqWg: workgroupSize(options, rows, perInvocation, profile),
+    dkvWg: workgroupSize(options, dims.keys, perInvocation, profile),
+  };
 };
 
 /**
@@ -320,12 +407,16 @@ export const attentionForward = (
     rec.dispatch(pipeline, bindings, [1, dims.kvHeads, dims.batch], attentionParams(dims, options));
     return;
   }
-  const cpu = cpuSubgroupForward(rec, options);
-  const perInvocation = rowsPerInvocation(dims, options, cpu);
-  const wg = workgroupSize(cpu ? { workgroupSize: 8, ...options } : options, rows, perInvocation);
+  const { subgroups, perInvocation, wg } = forwardLaunch(dims, options, {
+    cpu: isCpuAdapter(rec.runtime.device),
+    subgroups: rec.runtime.features.subgroups,
+  });
   const pipeline = rec.runtime.pipelines.get({
     kernel: "attention_fwd.wgsl",
-    defines: { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true },
+    defines: {
+      ...attentionDefines(dims, { ...options, subgroups }),
+      [`ROWS_${perInvocation}`]: true,
+    },
     constants: { WG: wg },
   });
   rec.dispatch(
@@ -368,9 +459,11 @@ export const attentionBackward = (
   const keyLengths = options.keyLengths ? [options.keyLengths] : [];
   checkBindings(rec, op, [q, k, v, o, lse, dO, dQ, dK, dV, ...keyLengths]);
   const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
-  const perInvocation = rowsPerInvocation(dims, options);
-  const dqWg = workgroupSize(options, rows, perInvocation);
-  const dkvWg = workgroupSize(options, dims.keys, perInvocation);
+  const { perInvocation, dqWg, dkvWg } = backwardLaunch(
+    dims,
+    options,
+    isCpuAdapter(rec.runtime.device),
+  );
   const defines = { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true };
   const params = attentionParams(dims, options);
   const dqPipeline = rec.runtime.pipelines.get({
