@@ -43,23 +43,24 @@ export interface AttentionOptions {
    * Invocations per workgroup, in [1, 256]. Default 64 for full attention; 16 for causal and
    * prefix masks, whose smaller row blocks skip more fully masked tiles (measured on lavapipe,
    * T = 512: causal forward −20%, backward −18% CPU time against 64); halved (down to 8) while
-   * half a workgroup's rows would be idle (short sequences, decoding). The subgroup forward on a
-   * CPU adapter defaults to 8 (one 8-lane subgroup; more workgroups balance better over the CPU
-   * threads: lavapipe, T = 512, D = 64: causal −10% against 16, full about the same as 64). On a
-   * GPU the default is 64 for every mask (H100, T = 512, D = 64: 32 to 128 within 5%).
+   * half a workgroup's rows would be idle (short sequences, decoding). The subgroup kernels on a
+   * CPU adapter (forward and backward) default to 8 (one 8-lane subgroup; more workgroups balance
+   * better over the CPU threads: lavapipe, T = 512, D = 64: causal −10% against 16, full about the
+   * same as 64). On a GPU the default is 64 for every mask (H100, T = 512, D = 64: 32 to 128
+   * within 5%).
    */
   readonly workgroupSize?: number;
   /**
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
    * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
    * per-invocation state, and lavapipe's compile time, grow with rows × D), 1 when there are at
-   * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup forward
-   * on a CPU adapter defaults to 8 for D ≤ 64 and 4 above (every K/V load and shuffle serves more
-   * rows; lavapipe, T = 512, D = 64: −10% time against 4; at D = 128, 8 is −14% but compiles in
-   * 7.6 s against 2.5 s). On a GPU the default is 1: registers are scarce and one row per
-   * invocation gives the most workgroups (H100, T = 512, D = 64, 8 heads: forward 0.59 ms and
-   * backward 1.45 ms against 2.8 and 15.2 ms with the CPU defaults). (Not used by the `splitKeys`
-   * path.)
+   * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup kernels
+   * on a CPU adapter default to 8 for D ≤ 64 and 4 above (every load and shuffle serves more
+   * rows; lavapipe, T = 512, D = 64: forward −10% time against 4, backward −5 to −10%; at
+   * D = 128, the forward at 8 is −14% but compiles in 7.6 s against 2.5 s). On a GPU the default
+   * is 1: registers are scarce and one row per invocation gives the most workgroups (H100,
+   * T = 512, D = 64, 8 heads: forward 0.59 ms and backward 1.45 ms against 2.8 and 15.2 ms with
+   * the CPU defaults). (Not used by the `splitKeys` path.)
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
   /**
@@ -298,8 +299,10 @@ export const forwardLaunch = (
 };
 
 /**
- * The backward passes' launch shape (dQ over query rows, dK/dV over keys): the options where
- * given, else the defaults of a CPU adapter or a GPU.
+ * The backward passes' kernel variant and launch shape (dQ over query rows, dK/dV over keys): the
+ * options where given, else the defaults of a CPU adapter or a GPU. `step8` selects the spelled-out
+ * subgroup kernels (STEP_8 in kernels/attention_bwd.wgsl), written for CPU adapters: subgroups on
+ * a CPU adapter take them; a GPU keeps the generic subgroup kernels.
  *
  * @example
  * ```ts
@@ -309,19 +312,39 @@ export const forwardLaunch = (
  *   batch: 1, queries: 512, keys: 512, keyCapacity: 512, queryHeads: 8, kvHeads: 8, headDim: 64,
  * };
  * const causal = { mask: { kind: "causal" } } as const;
- * assert.deepEqual(backwardLaunch(dims, causal, false), { perInvocation: 1, dqWg: 64, dkvWg: 64 });
- * assert.deepEqual(backwardLaunch(dims, causal, true), { perInvocation: 4, dqWg: 16, dkvWg: 16 });
+ * assert.deepEqual(
+ *   backwardLaunch(dims, causal, { cpu: false, subgroups: true }),
+ *   { subgroups: true, step8: false, perInvocation: 1, dqWg: 64, dkvWg: 64 },
+ * );
+ * assert.deepEqual(
+ *   backwardLaunch(dims, causal, { cpu: true, subgroups: true }),
+ *   { subgroups: true, step8: true, perInvocation: 8, dqWg: 8, dkvWg: 8 },
+ * );
+ * assert.deepEqual(
+ *   backwardLaunch(dims, causal, { cpu: true, subgroups: false }),
+ *   { subgroups: false, step8: false, perInvocation: 4, dqWg: 16, dkvWg: 16 },
+ * );
  * ```
  */
 export const backwardLaunch = (
   dims: AttentionDims,
   options: AttentionOptions,
-  cpu: boolean,
-): { readonly perInvocation: number; readonly dqWg: number; readonly dkvWg: number } => {
-  const profile: LaunchProfile = cpu ? "cpu" : "gpu";
+  device: LaunchDevice,
+): {
+  readonly subgroups: boolean;
+  readonly step8: boolean;
+  readonly perInvocation: number;
+  readonly dqWg: number;
+  readonly dkvWg: number;
+} => {
+  const subgroups = options.subgroups ?? device.subgroups;
+  const step8 = device.cpu && subgroups;
+  const profile: LaunchProfile = !device.cpu ? "gpu" : step8 ? "cpu-subgroups" : "cpu";
   const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   const perInvocation = rowsPerInvocation(dims, options, profile);
   return {
+    subgroups,
+    step8,
     perInvocation,
     dqWg: workgroupSize(options, rows, perInvocation, profile),
     dkvWg: workgroupSize(options, dims.keys, perInvocation, profile),
@@ -459,12 +482,15 @@ export const attentionBackward = (
   const keyLengths = options.keyLengths ? [options.keyLengths] : [];
   checkBindings(rec, op, [q, k, v, o, lse, dO, dQ, dK, dV, ...keyLengths]);
   const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
-  const { perInvocation, dqWg, dkvWg } = backwardLaunch(
-    dims,
-    options,
-    isCpuAdapter(rec.runtime.device),
-  );
-  const defines = { ...attentionDefines(dims, options), [`ROWS_${perInvocation}`]: true };
+  const { subgroups, step8, perInvocation, dqWg, dkvWg } = backwardLaunch(dims, options, {
+    cpu: isCpuAdapter(rec.runtime.device),
+    subgroups: rec.runtime.features.subgroups,
+  });
+  const defines = {
+    ...attentionDefines(dims, { ...options, subgroups }),
+    [`ROWS_${perInvocation}`]: true,
+    STEP_8: step8,
+  };
   const params = attentionParams(dims, options);
   const dqPipeline = rec.runtime.pipelines.get({
     kernel: "attention_bwd.wgsl",
