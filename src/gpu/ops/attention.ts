@@ -54,10 +54,12 @@ export interface AttentionOptions {
    * Rows (queries; keys in the dK/dV pass) per invocation: each value read from workgroup memory
    * serves this many rows. Default 4 for D ≤ 64 (2–2.5× faster than 1 on lavapipe), 2 above (the
    * per-invocation state, and lavapipe's compile time, grow with rows × D), 1 when there are at
-   * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup kernels
-   * on a CPU adapter default to 8 for D ≤ 64 and 4 above (every load and shuffle serves more
-   * rows; lavapipe, T = 512, D = 64: forward −10% time against 4, backward −5 to −10%; at
-   * D = 128, the forward at 8 is −14% but compiles in 7.6 s against 2.5 s). On a GPU the default
+   * most 16 query rows per KV head; 1 also suits GPUs short of registers. The subgroup forward
+   * on a CPU adapter defaults to 8 for D ≤ 64 and 4 above (every K/V load and shuffle serves more
+   * rows; lavapipe, T = 512, D = 64: −10% time against 4; at D = 128, 8 is −14% but compiles in
+   * 7.6 s against 2.5 s); the subgroup backward there to 8 for D ≤ 32, 4 for D ≤ 64, 2 above
+   * (lavapipe, T = 512: D = 32, 8 rows −25% time against 4; D = 64, 8 rows −5 to −10% but both
+   * passes compile in 58 s against 14 s). On a GPU the default
    * is 1: registers are scarce and one row per invocation gives the most workgroups (H100,
    * T = 512, D = 64, 8 heads: forward 0.59 ms and backward 1.45 ms against 2.8 and 15.2 ms with
    * the CPU defaults). (Not used by the `splitKeys` path.)
@@ -214,10 +216,11 @@ const attentionDefines = (dims: AttentionDims, options: AttentionOptions) => {
 /**
  * Which launch-shape defaults apply: the subgroup forward on a CPU adapter (lavapipe: a workgroup
  * is one thread and a subgroup one SIMD register, so per-invocation state may be large and
- * workgroups small), the other passes on a CPU adapter, or a GPU (many small workgroups fill its
- * cores: one row per invocation, 64 invocations).
+ * workgroups small), the spelled-out subgroup backward on a CPU adapter (the same, with fewer rows
+ * per invocation: its passes hold two to four [R, D] arrays each), the other passes on a CPU
+ * adapter, or a GPU (many small workgroups fill its cores: one row per invocation, 64 invocations).
  */
-type LaunchProfile = "cpu-subgroups" | "cpu" | "gpu";
+type LaunchProfile = "cpu-subgroups" | "cpu-subgroups-backward" | "cpu" | "gpu";
 
 const rowsPerInvocation = (
   dims: AttentionDims,
@@ -229,6 +232,11 @@ const rowsPerInvocation = (
   if (options.rowsPerInvocation !== undefined) return options.rowsPerInvocation;
   if (queryRows <= 16 || profile === "gpu") return 1;
   if (profile === "cpu-subgroups") return dims.headDim <= 64 ? 8 : 4;
+  // R · D ≤ 256: lavapipe's compile time grows faster than the rows (D = 64, both passes: 14 s at
+  // R = 4, 58 s at R = 8, for 5–8% less run time at R = 8).
+  if (profile === "cpu-subgroups-backward") {
+    return dims.headDim <= 32 ? 8 : dims.headDim <= 64 ? 4 : 2;
+  }
   return dims.headDim <= 64 ? 4 : 2;
 };
 
@@ -242,7 +250,7 @@ const workgroupSize = (
   perInvocation: number,
   profile: LaunchProfile,
 ): number => {
-  const byProfile = profile === "cpu-subgroups"
+  const byProfile = profile === "cpu-subgroups" || profile === "cpu-subgroups-backward"
     ? 8
     : profile === "gpu" || options.mask.kind === "full"
     ? 64
@@ -318,7 +326,7 @@ export const forwardLaunch = (
  * );
  * assert.deepEqual(
  *   backwardLaunch(dims, causal, { cpu: true, subgroups: true }),
- *   { subgroups: true, step8: true, perInvocation: 8, dqWg: 8, dkvWg: 8 },
+ *   { subgroups: true, step8: true, perInvocation: 4, dqWg: 8, dkvWg: 8 },
  * );
  * assert.deepEqual(
  *   backwardLaunch(dims, causal, { cpu: true, subgroups: false }),
@@ -339,7 +347,7 @@ export const backwardLaunch = (
 } => {
   const subgroups = options.subgroups ?? device.subgroups;
   const step8 = device.cpu && subgroups;
-  const profile: LaunchProfile = !device.cpu ? "gpu" : step8 ? "cpu-subgroups" : "cpu";
+  const profile: LaunchProfile = !device.cpu ? "gpu" : step8 ? "cpu-subgroups-backward" : "cpu";
   const rows = dims.queries * (dims.queryHeads / dims.kvHeads);
   const perInvocation = rowsPerInvocation(dims, options, profile);
   return {
