@@ -13,7 +13,7 @@
 // read from a workgroup tile serves R rows; the tile's rows are handled four at a time. With
 // SUBGROUPS the streamed rows go through lane registers and shuffles instead of workgroup memory;
 // with STEP_8 as well (the launcher's choice on CPU adapters), through kernels spelled out for
-// lavapipe, 8 streamed rows a step (lavapipe, T = 512, D = 64: 3.4–3.7× faster than the generic
+// lavapipe, 8 streamed rows a step (lavapipe, T = 512, D = 64: 3.1–3.2× faster than the generic
 // subgroup kernels, whose loop-indexed arrays it keeps in memory).
 
 #include "attention_common.wgsl"

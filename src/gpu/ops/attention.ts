@@ -58,11 +58,11 @@ export interface AttentionOptions {
    * on a CPU adapter defaults to 8 for D ≤ 64 and 4 above (every K/V load and shuffle serves more
    * rows; lavapipe, T = 512, D = 64: −10% time against 4; at D = 128, 8 is −14% but compiles in
    * 7.6 s against 2.5 s); the subgroup backward there to 8 for D ≤ 32, 4 for D ≤ 64, 2 above
-   * (lavapipe, T = 512: D = 32, 8 rows −25% time against 4; D = 64, 8 rows −5 to −10% but both
-   * passes compile in 58 s against 14 s). On a GPU the default
-   * is 1: registers are scarce and one row per invocation gives the most workgroups (H100,
-   * T = 512, D = 64, 8 heads: forward 0.59 ms and backward 1.45 ms against 2.8 and 15.2 ms with
-   * the CPU defaults). (Not used by the `splitKeys` path.)
+   * (lavapipe, T = 512: D = 32, 8 rows −24 to −29% time against 4; D = 64, 8 rows −5 to −10%
+   * but both passes compile in 58 s against 14 s). On a GPU the default is 1: registers are
+   * scarce and one row per invocation gives the most workgroups (H100, T = 512, D = 64, 8 heads:
+   * forward 0.59 ms and backward 1.45 ms against 2.8 and 15.2 ms with the CPU defaults). (Not
+   * used by the `splitKeys` path.)
    */
   readonly rowsPerInvocation?: 1 | 2 | 4 | 8;
   /**
@@ -233,7 +233,7 @@ const rowsPerInvocation = (
   if (queryRows <= 16 || profile === "gpu") return 1;
   if (profile === "cpu-subgroups") return dims.headDim <= 64 ? 8 : 4;
   // R · D ≤ 256: lavapipe's compile time grows faster than the rows (D = 64, both passes: 14 s at
-  // R = 4, 58 s at R = 8, for 5–8% less run time at R = 8).
+  // R = 4, 58 s at R = 8, for 5–10% less run time at R = 8).
   if (profile === "cpu-subgroups-backward") {
     return dims.headDim <= 32 ? 8 : dims.headDim <= 64 ? 4 : 2;
   }
