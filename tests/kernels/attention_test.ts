@@ -8,7 +8,7 @@ import {
 } from "../../src/gpu/ops/attention.ts";
 import { fill } from "../../src/gpu/ops/fill.ts";
 import { CommandRecorder } from "../../src/gpu/recorder.ts";
-import type { GpuRuntime } from "../../src/gpu/runtime.ts";
+import { GpuRuntime } from "../../src/gpu/runtime.ts";
 import { assertAllClose, gpuTest, randomArray, runAndRead, seededRandom } from "../gpu/harness.ts";
 import {
   attentionBackwardRef,
@@ -597,4 +597,43 @@ gpuTest("attentionBackward agrees with central differences of the GPU forward", 
   assertAllClose(grads.dq, numeric.q, { ...tol, label: "gpu fd dQ" });
   assertAllClose(grads.dk, numeric.k, { ...tol, label: "gpu fd dK" });
   assertAllClose(grads.dv, numeric.v, { ...tol, label: "gpu fd dV" });
+});
+
+/**
+ * `rt` as a GPU would drive it: its device reports a (fictional) discrete adapter, so the ops take
+ * their GPU launch defaults (one row per invocation, workgroups of 64, the workgroup-memory forward,
+ * the generic subgroup backward) while the work still runs on this adapter.
+ */
+const withGpuDefaults = (rt: GpuRuntime): GpuRuntime => {
+  const device = new Proxy(rt.device, {
+    get: (target, prop) => {
+      if (prop === "adapterInfo") {
+        return { vendor: "test", architecture: "", device: "", description: "discrete GPU (test)" };
+      }
+      const value = Reflect.get(target, prop, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+  return new GpuRuntime({ device, features: rt.features });
+};
+
+gpuTest("attention with a GPU's launch defaults matches the float64 reference", async (cpuRt) => {
+  const rt = withGpuDefaults(cpuRt);
+  let seed = 300;
+  // The cases that leave the launch shape to the defaults, forward and backward.
+  for (const c of FORWARD_CASES.slice(0, 6)) {
+    const { workgroupSize: _wg, rowsPerInvocation: _rows, ...defaults } = c;
+    const inputs = inputsFor(c.dims, seed++);
+    const ref = attentionForwardRef(inputs.q, inputs.k, inputs.v, c.dims);
+    const fwd = await gpuForward(rt, defaults, inputs);
+    assertAllClose(fwd.o, ref.o, { ...FORWARD_TOL, label: `${c.name}: O` });
+    assertLseClose(fwd.lse, ref.lse, `${c.name}: L`);
+    if (c.forwardOnly === true) continue;
+    const dO = randomArray(inputs.q.length, seededRandom(seed++));
+    const refB = attentionBackwardRef(inputs.q, inputs.k, inputs.v, dO, c.dims);
+    const bwd = await gpuBackward(rt, defaults, inputs, dO);
+    assertAllClose(bwd.dq, refB.dq, { ...BACKWARD_TOL, label: `${c.name}: dQ` });
+    assertAllClose(bwd.dk, refB.dk, { ...BACKWARD_TOL, label: `${c.name}: dK` });
+    assertAllClose(bwd.dv, refB.dv, { ...BACKWARD_TOL, label: `${c.name}: dV` });
+  }
 });
