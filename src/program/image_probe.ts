@@ -10,8 +10,10 @@
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
 import { CommandRecorder } from "../gpu/recorder.ts";
-import { packBatch } from "../nn/batch.ts";
+import { packBatch, type SequenceSample } from "../nn/batch.ts";
+import type { ProcessedImage } from "../nn/image_processor.ts";
 import { type PromptExample, type SceneRelations, sftSample } from "../stages/examples.ts";
+import { type GroundingExample, groundingSample } from "../stages/grounding_examples.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
 
 /** Which part of an SFT response a token belongs to. */
@@ -66,20 +68,20 @@ export interface ImageDependence {
 }
 
 /**
- * Pairs every example with the image of the next example (cyclically) whose record shows another
- * picture and whose image has the same token grid; examples with no such partner are left out.
+ * Pairs every example with the image of the next example (cyclically) that shows another picture
+ * (`imageFile` names it) with the same token grid; examples with no such partner are left out.
  */
-export const swapImages = (examples: ReadonlyArray<PromptExample>): {
-  readonly own: PromptExample[];
-  readonly swapped: PromptExample[];
-} => {
-  const own: PromptExample[] = [];
-  const swapped: PromptExample[] = [];
+export const swapImages = <E extends { readonly image: ProcessedImage }>(
+  examples: ReadonlyArray<E>,
+  imageFile: (example: E) => string,
+): { readonly own: E[]; readonly swapped: E[] } => {
+  const own: E[] = [];
+  const swapped: E[] = [];
   examples.forEach((example, i) => {
     for (let step = 1; step < examples.length; step++) {
       const other = examples[(i + step) % examples.length]!;
       if (
-        other.record.image !== example.record.image &&
+        imageFile(other) !== imageFile(example) &&
         other.image.grid.join() === example.image.grid.join()
       ) {
         own.push(example);
@@ -100,32 +102,29 @@ const rowNll = (z: ArrayLike<number>, offset: number, V: number, target: number)
   return max + Math.log(sum) - z[offset + target]!;
 };
 
+/** Mean loss per kind over `samples`' responses; `kinds` classifies the decoded response tokens. */
 const kindLosses = async (
   setup: ModelSetup,
   arena: Arena,
-  examples: ReadonlyArray<PromptExample>,
+  samples: ReadonlyArray<SequenceSample>,
+  kinds: (pieces: ReadonlyArray<string>) => ResponseTokenKind[],
   batchSize: number,
-  relations: SceneRelations,
 ) => {
-  const imEnd = setup.generation.eos_token_id[0]!;
   const V = setup.config.vocab_size;
   const sums = { box: 0, scene: 0, text: 0 };
   const counts = { box: 0, scene: 0, text: 0 };
-  for (let i = 0; i < examples.length; i += batchSize) {
-    const samples = examples.slice(i, i + batchSize).map((e) =>
-      sftSample(e, setup.tokenizer, imEnd, { relations })
-    );
-    const host = packBatch(setup.config, samples, setup.generation.pad_token_id);
+  for (let i = 0; i < samples.length; i += batchSize) {
+    const batch = samples.slice(i, i + batchSize);
+    const host = packBatch(setup.config, batch, setup.generation.pad_token_id);
     const rec = new CommandRecorder(setup.vlm.runtime, "image-probe");
     const { logits } = setup.vlm.forward(rec, arena, setup.vlm.upload(arena, host));
     rec.read(logits);
     const { arrays } = await rec.submit().resolve();
     arena.reset();
     const z = arrays[0]!; // [B·T, V]
-    samples.forEach((s, b) => {
+    batch.forEach((s, b) => {
       const response = s.tokens.slice(s.responseStart);
-      const kinds = responseTokenKinds(response.map((id) => setup.tokenizer.decode([id])));
-      kinds.forEach((kind, k) => {
+      kinds(response.map((id) => setup.tokenizer.decode([id]))).forEach((kind, k) => {
         const row = b * host.length + s.responseStart + k - 1; // predicts response token k
         sums[kind] += rowNll(z, row * V, V, response[k]!);
         counts[kind]++;
@@ -136,11 +135,25 @@ const kindLosses = async (
   return { losses: { box: mean("box"), scene: mean("scene"), text: mean("text") }, counts };
 };
 
+/** Scores own and swapped samples alike and puts the result together. */
+const compare = async (
+  setup: ModelSetup,
+  arena: Arena,
+  own: ReadonlyArray<SequenceSample>,
+  swapped: ReadonlyArray<SequenceSample>,
+  kinds: (pieces: ReadonlyArray<string>) => ResponseTokenKind[],
+  batchSize: number,
+): Promise<ImageDependence> => {
+  const a = await kindLosses(setup, arena, own, kinds, batchSize);
+  const b = await kindLosses(setup, arena, swapped, kinds, batchSize);
+  return { own: a.losses, swapped: b.losses, tokens: a.counts, examples: own.length };
+};
+
 /**
  * Teacher-forced loss of `setup`'s model on the SFT targets of `examples` (with `relations`), with
  * their own images and with swapped ones (`swapImages`), `batchSize` sequences per forward.
  */
-export const imageDependence = async (
+export const imageDependence = (
   setup: ModelSetup,
   arena: Arena,
   examples: ReadonlyArray<PromptExample>,
@@ -149,13 +162,38 @@ export const imageDependence = async (
     readonly relations?: SceneRelations;
   } = {},
 ): Promise<ImageDependence> => {
-  const pairs = swapImages(examples);
-  const own = await kindLosses(setup, arena, pairs.own, batchSize, relations);
-  const swapped = await kindLosses(setup, arena, pairs.swapped, batchSize, relations);
-  return {
-    own: own.losses,
-    swapped: swapped.losses,
-    tokens: own.counts,
-    examples: pairs.own.length,
-  };
+  const imEnd = setup.generation.eos_token_id[0]!;
+  const sample = (e: PromptExample) => sftSample(e, setup.tokenizer, imEnd, { relations });
+  const pairs = swapImages(examples, (e) => e.record.image);
+  return compare(
+    setup,
+    arena,
+    pairs.own.map(sample),
+    pairs.swapped.map(sample),
+    responseTokenKinds,
+    batchSize,
+  );
+};
+
+/**
+ * The same probe on grounding questions ("Where is the red cube?" → box): the box is every
+ * response token with a digit, the rest (brackets, commas, the end token) is text.
+ */
+export const groundingImageDependence = (
+  setup: ModelSetup,
+  arena: Arena,
+  examples: ReadonlyArray<GroundingExample>,
+  { batchSize = 16 }: { readonly batchSize?: number } = {},
+): Promise<ImageDependence> => {
+  const imEnd = setup.generation.eos_token_id[0]!;
+  const sample = (e: GroundingExample) => groundingSample(e, setup.tokenizer, imEnd);
+  const pairs = swapImages(examples, (e) => e.item.record.image);
+  return compare(
+    setup,
+    arena,
+    pairs.own.map(sample),
+    pairs.swapped.map(sample),
+    (pieces) => pieces.map((p) => /\d/.test(p) ? "box" : "text"),
+    batchSize,
+  );
 };

@@ -5,8 +5,18 @@ import { packBatch } from "../../src/nn/batch.ts";
 import { AdamW } from "../../src/nn/optimizer.ts";
 import { recordSftLoss } from "../../src/nn/sft_loss.ts";
 import { optimizerStep } from "../../src/nn/train_step.ts";
-import { imageDependence, swapImages } from "../../src/program/image_probe.ts";
-import { sftSample } from "../../src/stages/examples.ts";
+import {
+  groundingImageDependence,
+  imageDependence,
+  swapImages,
+} from "../../src/program/image_probe.ts";
+import {
+  groundingItems,
+  groundingQuestion,
+  groundingSample,
+} from "../../src/stages/grounding_examples.ts";
+import { singleImagePrompt } from "../../src/text/chat_template.ts";
+import { type PromptExample, sftSample } from "../../src/stages/examples.ts";
 import { modelFromPreset } from "../../src/stages/model_setup.ts";
 import { gpuTest } from "../gpu/harness.ts";
 import { fixtureRecord, noiseImageExample } from "../stages/model_fixtures.ts";
@@ -26,12 +36,12 @@ Deno.test("swapImages pairs each example with another scene's image and skips or
       record: { ...fixtureRecord, image },
       promptTokens: [id],
       image: { pixelValues: new Float32Array([id]), grid: [1, 6, 6], imageTokens: 9 },
-    }) as unknown as Parameters<typeof swapImages>[0][number];
+    }) as unknown as PromptExample;
   const a = example("a.png", 1), a2 = example("a.png", 2), b = example("b.png", 3);
-  const { own, swapped } = swapImages([a, a2, b]);
+  const { own, swapped } = swapImages([a, a2, b], (e) => e.record.image);
   assert.deepEqual(own.map((e) => e.promptTokens[0]), [1, 2, 3]);
   assert.deepEqual(swapped.map((e) => e.image.pixelValues[0]), [3, 3, 1]);
-  assert.deepEqual(swapImages([a, a2]).own, []);
+  assert.deepEqual(swapImages([a, a2], (e) => e.record.image).own, []);
 });
 
 gpuTest(
@@ -73,5 +83,27 @@ gpuTest(
     assert.ok(after.swapped.box - after.own.box > 0.5, JSON.stringify(after));
     assert.ok(Math.abs(after.swapped.text - after.own.text) < 0.05, JSON.stringify(after));
     assert.ok(Math.abs(before.swapped.box - before.own.box) < 0.1, JSON.stringify(before));
+  },
+);
+
+gpuTest(
+  "groundingImageDependence scores the box digits of grounding targets, own vs swapped",
+  async (rt) => {
+    const setup = await Effect.runPromise(modelFromPreset(rt, "tiny", 6));
+    const [item] = groundingItems([fixtureRecord]);
+    const examples = [2, 3].map((seed, i) => {
+      const { image } = noiseImageExample(setup, fixtureRecord, seed);
+      const scene = { ...item!, record: { ...item!.record, image: `images/${i}.png` } };
+      const text = singleImagePrompt(groundingQuestion(scene), image.imageTokens);
+      return { item: scene, image, promptTokens: setup.tokenizer.encode(text) };
+    });
+    const result = await groundingImageDependence(setup, new Arena(rt.pool), examples);
+    const target = groundingSample(examples[0]!, setup.tokenizer, 0);
+    const digits = target.tokens.slice(target.responseStart)
+      .filter((id) => /\d/.test(setup.tokenizer.decode([id]))).length;
+    assert.equal(result.examples, 2);
+    assert.equal(result.tokens.box, 2 * digits);
+    assert.ok(Number.isFinite(result.own.box) && Number.isFinite(result.swapped.box));
+    assert.notEqual(result.own.box, result.swapped.box);
   },
 );
