@@ -9,12 +9,12 @@
  * @module
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
-import { CommandRecorder } from "../gpu/recorder.ts";
-import { packBatch, type SequenceSample } from "../nn/batch.ts";
+import type { SequenceSample } from "../nn/batch.ts";
 import type { ProcessedImage } from "../nn/image_processor.ts";
 import { type PromptExample, type SceneRelations, sftSample } from "../stages/examples.ts";
 import { type GroundingExample, groundingSample } from "../stages/grounding_examples.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
+import { visitResponseLogits } from "./teacher_forced.ts";
 
 /** Which part of an SFT response a token belongs to. */
 export type ResponseTokenKind = "box" | "scene" | "text";
@@ -113,24 +113,14 @@ const kindLosses = async (
   const V = setup.config.vocab_size;
   const sums = { box: 0, scene: 0, text: 0 };
   const counts = { box: 0, scene: 0, text: 0 };
-  for (let i = 0; i < samples.length; i += batchSize) {
-    const batch = samples.slice(i, i + batchSize);
-    const host = packBatch(setup.config, batch, setup.generation.pad_token_id);
-    const rec = new CommandRecorder(setup.vlm.runtime, "image-probe");
-    const { logits } = setup.vlm.forward(rec, arena, setup.vlm.upload(arena, host));
-    rec.read(logits);
-    const { arrays } = await rec.submit().resolve();
-    arena.reset();
-    const z = arrays[0]!; // [B·T, V]
-    batch.forEach((s, b) => {
-      const response = s.tokens.slice(s.responseStart);
-      kinds(response.map((id) => setup.tokenizer.decode([id]))).forEach((kind, k) => {
-        const row = b * host.length + s.responseStart + k - 1; // predicts response token k
-        sums[kind] += rowNll(z, row * V, V, response[k]!);
-        counts[kind]++;
-      });
+  await visitResponseLogits(setup, arena, samples, batchSize, (s, logits) => {
+    const response = s.tokens.slice(s.responseStart);
+    kinds(response.map((id) => setup.tokenizer.decode([id]))).forEach((kind, k) => {
+      const { z, offset } = logits(k);
+      sums[kind] += rowNll(z, offset, V, response[k]!);
+      counts[kind]++;
     });
-  }
+  });
   const mean = (kind: ResponseTokenKind) => sums[kind] / Math.max(1, counts[kind]);
   return { losses: { box: mean("box"), scene: mean("scene"), text: mean("text") }, counts };
 };

@@ -7,10 +7,9 @@
  * @module
  */
 import type { Arena } from "../gpu/buffer_pool.ts";
-import { CommandRecorder } from "../gpu/recorder.ts";
-import { packBatch } from "../nn/batch.ts";
 import { type PromptExample, type SceneRelations, sftSample } from "../stages/examples.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
+import { visitResponseLogits } from "./teacher_forced.ts";
 
 /** Accuracy over the observation's tokens, and over its object-name tokens alone. */
 export interface ObservationAccuracy {
@@ -65,35 +64,24 @@ export const observationAccuracy = async (
   const imEnd = setup.generation.eos_token_id[0]!;
   const V = setup.config.vocab_size;
   let tokens = 0, hits = 0, nameTokens = 0, nameHits = 0;
-  for (let i = 0; i < examples.length; i += batchSize) {
-    const samples = examples.slice(i, i + batchSize).map((e) =>
-      sftSample(e, setup.tokenizer, imEnd, { relations })
-    );
-    const host = packBatch(setup.config, samples, setup.generation.pad_token_id);
-    const rec = new CommandRecorder(setup.vlm.runtime, "observation-probe");
-    const { logits } = setup.vlm.forward(rec, arena, setup.vlm.upload(arena, host));
-    rec.read(logits);
-    const { arrays } = await rec.submit().resolve();
-    arena.reset();
-    const z = arrays[0]!; // [B·T, V]
-    samples.forEach((s, b) => {
-      const response = s.tokens.slice(s.responseStart);
-      const { all, names } = observationTokens(response.map((id) => setup.tokenizer.decode([id])));
-      const named = new Set(names);
-      for (const k of all) {
-        const row = b * host.length + s.responseStart + k - 1; // predicts response token k
-        let best = 0;
-        for (let v = 1; v < V; v++) if (z[row * V + v]! > z[row * V + best]!) best = v;
-        const correct = best === response[k];
-        tokens++;
-        if (correct) hits++;
-        if (named.has(k)) {
-          nameTokens++;
-          if (correct) nameHits++;
-        }
+  const samples = examples.map((e) => sftSample(e, setup.tokenizer, imEnd, { relations }));
+  await visitResponseLogits(setup, arena, samples, batchSize, (s, logits) => {
+    const response = s.tokens.slice(s.responseStart);
+    const { all, names } = observationTokens(response.map((id) => setup.tokenizer.decode([id])));
+    const named = new Set(names);
+    for (const k of all) {
+      const { z, offset } = logits(k);
+      let best = 0;
+      for (let v = 1; v < V; v++) if (z[offset + v]! > z[offset + best]!) best = v;
+      const correct = best === response[k];
+      tokens++;
+      if (correct) hits++;
+      if (named.has(k)) {
+        nameTokens++;
+        if (correct) nameHits++;
       }
-    });
-  }
+    }
+  });
   return {
     tokens,
     accuracy: hits / Math.max(1, tokens),
