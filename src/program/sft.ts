@@ -3,7 +3,9 @@
  * paper's format, loss on response tokens only, AdamW with warm-up and cosine decay and gradient
  * clipping, NaN-guarded steps, metrics JSONL, atomic checkpoints with optimizer and data-order
  * state, and a greedy held-out evaluation at the end. It is the paper's SFT baseline and the cold
- * start for GRPO (the tiny model has no pre-training).
+ * start for GRPO (the tiny model has no pre-training). With `task: "grounding"` it trains on box
+ * questions instead ("Where is the red cube?" → its box), a warm-up that teaches a model from
+ * scratch to look at the image, evaluated by IoU.
  *
  * @module
  */
