@@ -10,6 +10,7 @@ import type { RewardBreakdown } from "../domain/reward.ts";
 import { extractChoice } from "../eval/extract.ts";
 import { parseResponse } from "../stages/parse.ts";
 import { generate } from "../nn/generate.ts";
+import type { ProcessedImage } from "../nn/image_processor.ts";
 import { spatialThinkerReward } from "../stages/reward.ts";
 import type { PromptExample } from "../stages/examples.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
@@ -73,21 +74,25 @@ export const objectNameRecall = (response: string, groundTruth: string): number 
   return [...wanted].filter((name) => named.has(name)).length / wanted.size;
 };
 
-/** Greedy responses for `examples`, `batchSize` prompts per generation call, each scored. */
-export const evaluateGreedy = async (
+/**
+ * Greedy decoded responses (special tokens skipped) to image prompts, in order, `batchSize` prompts
+ * per generation call.
+ */
+export const greedyResponses = async (
   setup: ModelSetup,
-  examples: ReadonlyArray<PromptExample>,
+  prompts: ReadonlyArray<
+    { readonly promptTokens: ReadonlyArray<number>; readonly image: ProcessedImage }
+  >,
   options: { readonly batchSize: number; readonly maxNewTokens: number; readonly seed: number },
-): Promise<EvaluatedPrompt[]> => {
-  const out: EvaluatedPrompt[] = [];
-  for (let i = 0; i < examples.length; i += options.batchSize) {
-    const batch = examples.slice(i, i + options.batchSize);
+): Promise<string[]> => {
+  const out: string[] = [];
+  for (let i = 0; i < prompts.length; i += options.batchSize) {
     const generated = await generate(
       setup.vlm,
-      batch.map((e) => ({
-        tokens: e.promptTokens,
-        image: e.image,
-        responseStart: e.promptTokens.length,
+      prompts.slice(i, i + options.batchSize).map((p) => ({
+        tokens: p.promptTokens,
+        image: p.image,
+        responseStart: p.promptTokens.length,
       })),
       {
         maxNewTokens: options.maxNewTokens,
@@ -97,27 +102,39 @@ export const evaluateGreedy = async (
         padId: setup.generation.pad_token_id,
       },
     );
-    batch.forEach((example, k) => {
-      const response = setup.tokenizer.decode(generated[k]!.tokens, { skipSpecialTokens: true });
-      const r = example.record;
-      const choice = extractChoice(response, r.options);
-      out.push({
-        imageId: r.image_id,
-        category: r.category,
-        options: r.options.length,
-        response,
-        objectRecall: objectNameRecall(response, r.answer_option_text),
-        correct: choice.kind === "choice" && choice.letter === r.answer_only,
-        namesOneOption: choice.kind === "choice",
-        reward: spatialThinkerReward({
-          response,
-          groundTruth: r.answer_option_text,
-          problem: r.problem,
-        }),
-      });
-    });
+    for (const g of generated) {
+      out.push(setup.tokenizer.decode(g.tokens, { skipSpecialTokens: true }));
+    }
   }
   return out;
+};
+
+/** Greedy responses for `examples`, `batchSize` prompts per generation call, each scored. */
+export const evaluateGreedy = async (
+  setup: ModelSetup,
+  examples: ReadonlyArray<PromptExample>,
+  options: { readonly batchSize: number; readonly maxNewTokens: number; readonly seed: number },
+): Promise<EvaluatedPrompt[]> => {
+  const responses = await greedyResponses(setup, examples, options);
+  return examples.map((example, k): EvaluatedPrompt => {
+    const response = responses[k]!;
+    const r = example.record;
+    const choice = extractChoice(response, r.options);
+    return {
+      imageId: r.image_id,
+      category: r.category,
+      options: r.options.length,
+      response,
+      objectRecall: objectNameRecall(response, r.answer_option_text),
+      correct: choice.kind === "choice" && choice.letter === r.answer_only,
+      namesOneOption: choice.kind === "choice",
+      reward: spatialThinkerReward({
+        response,
+        groundTruth: r.answer_option_text,
+        problem: r.problem,
+      }),
+    };
+  });
 };
 
 /**

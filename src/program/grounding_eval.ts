@@ -7,9 +7,9 @@
  * @module
  */
 import { type Box, iou } from "../domain/box.ts";
-import { generate } from "../nn/generate.ts";
 import type { GroundingExample } from "../stages/grounding_examples.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
+import { greedyResponses } from "./greedy_eval.ts";
 
 /** The first `[x1, y1, x2, y2]` of a response, or undefined. */
 export const parseBox = (response: string): Box | undefined => {
@@ -92,33 +92,12 @@ export const evaluateGrounding = async (
   examples: ReadonlyArray<GroundingExample>,
   options: { readonly batchSize: number; readonly seed: number },
 ): Promise<GroundingSummary> => {
-  const answers: GroundingAnswer[] = [];
-  for (let i = 0; i < examples.length; i += options.batchSize) {
-    const batch = examples.slice(i, i + options.batchSize);
-    const generated = await generate(
-      setup.vlm,
-      batch.map((e) => ({
-        tokens: e.promptTokens,
-        image: e.image,
-        responseStart: e.promptTokens.length,
-      })),
-      {
-        maxNewTokens: 24,
-        temperature: 0,
-        seed: options.seed,
-        stopTokens: setup.generation.eos_token_id,
-        padId: setup.generation.pad_token_id,
-      },
-    );
-    batch.forEach((example, k) => {
-      const response = setup.tokenizer.decode(generated[k]!.tokens, { skipSpecialTokens: true });
-      answers.push({
-        truth: example.item.object.bbox,
-        width: example.item.record.width,
-        height: example.item.record.height,
-        predicted: parseBox(response),
-      });
-    });
-  }
+  const responses = await greedyResponses(setup, examples, { ...options, maxNewTokens: 24 });
+  const answers = examples.map((example, k): GroundingAnswer => ({
+    truth: example.item.object.bbox,
+    width: example.item.record.width,
+    height: example.item.record.height,
+    predicted: parseBox(responses[k]!),
+  }));
   return summarizeGrounding(answers);
 };
