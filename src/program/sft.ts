@@ -78,6 +78,12 @@ export const SftOptions = Schema.Struct({
    * model from scratch look at the image.
    */
   task: Schema.Literals(["stvqa", "grounding"]),
+  /**
+   * With `task: "stvqa"`, the share of each batch that is grounding questions about the training
+   * scenes, their box tokens weighted like the reasoning (`focusWeight`): it keeps a model from a
+   * grounding warm-up looking at the image while it learns the full response. 0 = none.
+   */
+  groundingMix: Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })),
   seed: NonNegativeInt,
   promptStyle: Schema.Literals(["compact", "paper"]),
   /** Records whose SFT sequence is longer are skipped (counted in the summary). */
@@ -107,6 +113,7 @@ export const SFT_DEFAULTS: SftOptions = {
   focusWeight: 1,
   sceneRelations: "all",
   task: "stvqa",
+  groundingMix: 0,
   seed: 1,
   promptStyle: "compact",
   maxTokens: 512,
@@ -179,11 +186,16 @@ const stvqaSource = (
   };
 };
 
+/** `sample` with every response token weighted `weight` (1: unchanged). */
+const weighted = (sample: SequenceSample, weight: number): SequenceSample =>
+  weight === 1 ? sample : { ...sample, tokenWeights: sample.tokens.map(() => weight) };
+
 const groundingSource = (
   train: ReadonlyArray<StvqaRecord>,
   val: ReadonlyArray<StvqaRecord>,
   setup: ModelSetup,
   o: SftOptions,
+  weight = 1,
 ): TaskSource => {
   const processor = processorSettings(setup.preprocessor);
   const items = groundingItems(train);
@@ -191,7 +203,8 @@ const groundingSource = (
   const imEnd = setup.generation.eos_token_id[0]!;
   return {
     size: items.length,
-    sample: (i) => Effect.map(example(i), (e) => groundingSample(e, setup.tokenizer, imEnd)),
+    sample: (i) =>
+      Effect.map(example(i), (e) => weighted(groundingSample(e, setup.tokenizer, imEnd), weight)),
     evaluate: Effect.fn("evaluateGrounding")(function* (prompts: number) {
       const valItems = groundingItems(val).slice(0, prompts);
       const valExample = cachedGroundingExamples(valItems, o.data, setup.tokenizer, processor);
@@ -204,6 +217,24 @@ const groundingSource = (
     }),
   };
 };
+
+/** `extra` spread evenly through `primary`, so every micro-batch gets its share. */
+const spreadEvenly = <A>(primary: ReadonlyArray<A>, extra: ReadonlyArray<A>): A[] => {
+  const total = primary.length + extra.length;
+  const out: A[] = [];
+  let [p, e] = [0, 0];
+  for (let i = 0; i < total; i++) {
+    const extraDue = Math.floor(((i + 1) * extra.length) / total) > e;
+    out.push(extraDue ? extra[e++]! : primary[p++]!);
+  }
+  return out;
+};
+
+/** The cursor of a {@link DataOrder} over `size` items after `taken` draws. */
+const positionAfter = (taken: number, size: number) => ({
+  epoch: Math.floor(taken / size),
+  position: taken % size,
+});
 
 /** The SFT run as an Effect (needs the `Gpu` service). */
 export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
@@ -244,6 +275,16 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
     ? groundingSource(train, val, setup, o)
     : stvqaSource(train, val, setup, o);
   const order = new DataOrder(source.size, o.seed, dataPosition);
+  // The grounding share of a mixed batch: its order is a function of the step, so resume is exact.
+  const groundingPerStep = o.task === "stvqa" ? Math.round(o.batchSize * o.groundingMix) : 0;
+  const grounding = groundingPerStep > 0
+    ? groundingSource(train, val, setup, o, o.focusWeight)
+    : undefined;
+  const groundingOrder = grounding === undefined ? undefined : new DataOrder(
+    grounding.size,
+    o.seed + 1,
+    positionAfter(firstStep * groundingPerStep, grounding.size),
+  );
   yield* Effect.promise(() => Deno.mkdir(o.out, { recursive: true }));
   yield* writeFileAtomic(`${o.out}/sft_options.json`, JSON.stringify(o, null, 2));
   const metricsFile = `${o.out}/sft_metrics.jsonl`;
@@ -251,12 +292,17 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   let skippedLong = 0;
   const started = performance.now();
   for (let step = firstStep; step < o.steps; step++) {
-    const samples: SequenceSample[] = [];
-    while (samples.length < o.batchSize) {
+    const primary: SequenceSample[] = [];
+    while (primary.length < o.batchSize - groundingPerStep) {
       const sample = yield* source.sample(order.next());
       if (sample.tokens.length > o.maxTokens) skippedLong++;
-      else samples.push(sample);
+      else primary.push(sample);
     }
+    const extra: SequenceSample[] = [];
+    for (let g = 0; g < groundingPerStep; g++) {
+      extra.push(yield* grounding!.sample(groundingOrder!.next()));
+    }
+    const samples = spreadEvenly(primary, extra);
     const micro = Math.ceil(o.batchSize / o.microBatch);
     const lr = sftLearningRate(step, o);
     const stepStart = performance.now();

@@ -73,3 +73,28 @@ Deno.test("runSft with the stvqa task writes metrics, a checkpoint and the greed
   const saved = JSON.parse(await Deno.readTextFile(`${out}/sft_eval.json`));
   assert.equal(saved.samples.length, 2);
 });
+
+Deno.test("runSft with a grounding mix trains on both and resumes to the same losses", async () => {
+  const root = await data;
+  const base: Partial<SftOptions> = {
+    data: `${root}/data`,
+    steps: 3,
+    batchSize: 4,
+    microBatch: 2,
+    warmupSteps: 1,
+    saveEvery: 1,
+    evalPrompts: 0,
+    groundingMix: 0.5,
+  };
+  const losses = async (out: string) =>
+    (await jsonLines(`${out}/sft_metrics.jsonl`)).map((m) => m.loss as number);
+  await sft({ ...base, out: `${root}/mix` });
+  await sft({ ...base, out: `${root}/plain`, groundingMix: 0 });
+  await sft({ ...base, out: `${root}/mix-resumed`, steps: 2 });
+  await sft({ ...base, out: `${root}/mix-resumed`, resume: true });
+  const mixed = await losses(`${root}/mix`);
+  assert.equal(mixed.length, 3);
+  assert.deepEqual(await losses(`${root}/mix-resumed`), mixed);
+  const plain = await losses(`${root}/plain`);
+  assert.notEqual(plain[0], mixed[0]);
+});
