@@ -13,6 +13,7 @@ import { generate } from "../nn/generate.ts";
 import type { ProcessedImage } from "../nn/image_processor.ts";
 import { spatialThinkerReward } from "../stages/reward.ts";
 import type { PromptExample } from "../stages/examples.ts";
+import type { StvqaRecord } from "../dataset/record.ts";
 import type { ModelSetup } from "../stages/model_setup.ts";
 
 /** One scored held-out prompt. */
@@ -24,7 +25,10 @@ export interface EvaluatedPrompt {
   readonly reward: RewardBreakdown;
   /** The extracted choice equals the answer letter (no format requirement). */
   readonly correct: boolean;
-  /** The answer names exactly one option, its letter and text agreeing (right or wrong). */
+  /**
+   * The answer names exactly one option (right or wrong): by its letter, whose text if any names no
+   * other option, or by one option's text (the rules of `extractChoice`).
+   */
   readonly namesOneOption: boolean;
   /** See {@link objectNameRecall}; undefined when the ground truth names no object. */
   readonly objectRecall: number | undefined;
@@ -109,6 +113,36 @@ export const greedyResponses = async (
   return out;
 };
 
+/**
+ * How a response answers a record's multiple-choice question, graded like the benchmarks (the
+ * option its answer names; see `extractChoice`), independently of the reward's exact-text match.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { answerOutcome } from "./greedy_eval.ts";
+ * const record = { options: ["behind", "in front of"], answer_only: "B" };
+ * assert.deepEqual(answerOutcome("<answer>(B) in front of</answer>", record), {
+ *   correct: true,
+ *   namesOneOption: true,
+ * });
+ * assert.deepEqual(answerOutcome("<answer>(A) in front of</answer>", record), {
+ *   correct: false,
+ *   namesOneOption: false,
+ * });
+ * ```
+ */
+export const answerOutcome = (
+  response: string,
+  record: Pick<StvqaRecord, "options" | "answer_only">,
+): { readonly correct: boolean; readonly namesOneOption: boolean } => {
+  const choice = extractChoice(response, record.options);
+  return {
+    correct: choice.kind === "choice" && choice.letter === record.answer_only,
+    namesOneOption: choice.kind === "choice",
+  };
+};
+
 /** Greedy responses for `examples`, `batchSize` prompts per generation call, each scored. */
 export const evaluateGreedy = async (
   setup: ModelSetup,
@@ -119,15 +153,13 @@ export const evaluateGreedy = async (
   return examples.map((example, k): EvaluatedPrompt => {
     const response = responses[k]!;
     const r = example.record;
-    const choice = extractChoice(response, r.options);
     return {
       imageId: r.image_id,
       category: r.category,
       options: r.options.length,
       response,
       objectRecall: objectNameRecall(response, r.answer_option_text),
-      correct: choice.kind === "choice" && choice.letter === r.answer_only,
-      namesOneOption: choice.kind === "choice",
+      ...answerOutcome(response, r),
       reward: spatialThinkerReward({
         response,
         groundTruth: r.answer_option_text,

@@ -38,7 +38,7 @@ import type { RewardBreakdown } from "../domain/reward.ts";
 import { readMetrics } from "../report/run_folder.ts";
 import { writeFileAtomic } from "../report/atomic_write.ts";
 import { showProgress } from "../report/progress.ts";
-import { evaluateGreedy, summarize } from "./greedy_eval.ts";
+import { answerOutcome, evaluateGreedy, summarize } from "./greedy_eval.ts";
 import { DataOrder } from "./data_order.ts";
 
 /** Settings of a run beyond the GRPO config. */
@@ -268,12 +268,14 @@ export const runGrpo = Effect.fn("runGrpo")(function* (run: TrainRun) {
     const stat = <K extends "clipFractionLow" | "clipFractionHigh" | "clipFractionDual" | "klMean">(
       k: K,
     ) => tokens === 0 ? 0 : updates.reduce((s, u) => s + u.statistics[k] * u.tokens, 0) / tokens;
+    const outcomes = rollouts.map((r) => answerOutcome(r.text, r.example.record));
     const row: TrainMetrics = {
       kind: "train",
       step: step + 1,
       time: Date.now() / 1000,
       reward: rewardMeans(scored.map((s) => s.breakdown)),
-      accuracy: mean(scored, (s) => s.breakdown.accuracy),
+      accuracy: mean(outcomes, (o) => o.correct ? 1 : 0),
+      validAnswerRate: mean(outcomes, (o) => o.namesOneOption ? 1 : 0),
       formatRate: mean(scored, (s) => s.breakdown.format),
       zeroVarianceGroups: zeroVarianceGroupFraction(rewards, groups),
       clip: {

@@ -46,8 +46,13 @@ export const TrainMetrics = Schema.Struct({
   step: Step,
   time: NonNegative,
   reward: RewardMeans,
-  /** Share of rollouts whose final answer is correct. */
+  /**
+   * Share of rollouts whose answer names the right option, graded like the validation and the
+   * benchmarks (the reward's exact-text accuracy is `reward.accuracy`).
+   */
   accuracy: Fraction,
+  /** Share of rollouts whose answer names exactly one option. */
+  validAnswerRate: Schema.optionalKey(Fraction),
   /** Share of rollouts that pass the format check. */
   formatRate: Fraction,
   /** Share of prompt groups whose rewards are all equal (zero advantage, no learning signal). */
@@ -82,11 +87,12 @@ export const ValMetrics = Schema.Struct({
   step: Step,
   time: NonNegative,
   reward: RewardMeans,
+  /** Share of answers naming the right option (as for `TrainMetrics.accuracy`). */
   accuracy: Fraction,
   formatRate: Fraction,
   /** Share of the question's objects the responses' scene graphs name (reads the question?). */
   objectRecall: Schema.optionalKey(Fraction),
-  /** Share of answers naming exactly one option, letter and text agreeing. */
+  /** Share of answers naming exactly one option. */
   validAnswerRate: Schema.optionalKey(Fraction),
   responseLength: NonNegative,
   /** Keyed by question category (relation, size, depth, …). */

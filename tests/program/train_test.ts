@@ -115,6 +115,9 @@ Deno.test({
     for (const r of trainRows) {
       if (r.kind !== "train") continue;
       assert.ok(r.entropy > 0 && Number.isFinite(r.kl) && r.responseLength > 0);
+      // Benchmark-style accuracy: a correct answer names one option; an exact answer is correct.
+      assert.ok(r.validAnswerRate !== undefined && r.accuracy <= r.validAnswerRate);
+      assert.ok(r.reward.accuracy <= r.accuracy);
     }
     for (const step of [1, 2, 3]) {
       await Deno.stat(`${out}/checkpoints/step-${String(step).padStart(8, "0")}/model.safetensors`);

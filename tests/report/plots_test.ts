@@ -22,7 +22,7 @@ Deno.test("the reward curve renders to an SVG with one line per reward component
   assert.ok(svg.includes("Reward components"));
   const lines = svg.match(/<path[^>]*aria-roledescription="line mark"/g) ?? [];
   assert.equal(lines.length, 5);
-  for (const label of ["overall", "format", "count", "accuracy", "spatial"]) {
+  for (const label of ["overall", "format", "count", "accuracy (exact)", "spatial"]) {
     assert.ok(svg.includes(`>${label}</text>`), `legend entry ${label}`);
   }
 });
