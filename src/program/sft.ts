@@ -277,14 +277,11 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
   const order = new DataOrder(source.size, o.seed, dataPosition);
   // The grounding share of a mixed batch: its order is a function of the step, so resume is exact.
   const groundingPerStep = o.task === "stvqa" ? Math.round(o.batchSize * o.groundingMix) : 0;
-  const grounding = groundingPerStep > 0
-    ? groundingSource(train, val, setup, o, o.focusWeight)
-    : undefined;
-  const groundingOrder = grounding === undefined ? undefined : new DataOrder(
-    grounding.size,
-    o.seed + 1,
-    positionAfter(firstStep * groundingPerStep, grounding.size),
-  );
+  const grounding = groundingPerStep === 0 ? undefined : (() => {
+    const mixed = groundingSource(train, val, setup, o, o.focusWeight);
+    const start = positionAfter(firstStep * groundingPerStep, mixed.size);
+    return { source: mixed, order: new DataOrder(mixed.size, o.seed + 1, start) };
+  })();
   yield* Effect.promise(() => Deno.mkdir(o.out, { recursive: true }));
   yield* writeFileAtomic(`${o.out}/sft_options.json`, JSON.stringify(o, null, 2));
   const metricsFile = `${o.out}/sft_metrics.jsonl`;
@@ -299,8 +296,8 @@ export const runSft = Effect.fn("runSft")(function* (o: SftOptions) {
       else primary.push(sample);
     }
     const extra: SequenceSample[] = [];
-    for (let g = 0; g < groundingPerStep; g++) {
-      extra.push(yield* grounding!.sample(groundingOrder!.next()));
+    while (grounding !== undefined && extra.length < groundingPerStep) {
+      extra.push(yield* grounding.source.sample(grounding.order.next()));
     }
     const samples = spreadEvenly(primary, extra);
     const micro = Math.ceil(o.batchSize / o.microBatch);
