@@ -55,14 +55,6 @@ const TILE_B: u32 = TILE * DV;
 
 alias Rows = array<array<vec4<f32>, DV>, R>;
 
-fn sequence_keys(b: u32) -> u32 {
-#ifdef KEY_LENGTHS
-  return min(params.s_len, key_lengths[b]);
-#else
-  return params.s_len;
-#endif
-}
-
 // d[i][n] = x[i] · tile[first + n] for the R rows of x and four tile rows (as vec4 per row i).
 fn dots(x: ptr<function, Rows>, tile: u32, first: u32) -> array<vec4<f32>, R> {
   var d = array<array<vec4<f32>, 4>, R>();
@@ -187,10 +179,7 @@ fn set_sources(step: u32) {
   src_hi = min(OFFSETS_HI, vec4<u32>(step - 1u));
 }
 
-// acc + a · b as one chain of fma.
-fn dot_acc(a: vec4<f32>, b: vec4<f32>, acc: f32) -> f32 {
-  return fma(a.w, b.w, fma(a.z, b.z, fma(a.y, b.y, fma(a.x, b.x, acc))));
-}
+#include "attention_columns.wgsl"
 
 // Σ_n w[n] · x_n + acc over the eight shuffled rows x0 .. x7.
 fn weighted8(
@@ -223,31 +212,6 @@ fn shuffle8(x: vec4<f32>) -> array<vec4<f32>, 8> {
   );
 }
 
-fn columns8(op: u32, c0: u32) {
-  column(op, c0);
-  column(op, c0 + 1u);
-  column(op, c0 + 2u);
-  column(op, c0 + 3u);
-  column(op, c0 + 4u);
-  column(op, c0 + 5u);
-  column(op, c0 + 6u);
-  column(op, c0 + 7u);
-}
-
-// `column(op, c)` for c = 0 .. DV - 1, every c a constant after inlining.
-fn all_columns(op: u32) {
-  columns8(op, 0u);
-#ifndef HEAD_DIM_32
-  columns8(op, 8u);
-#endif
-#ifdef HEAD_DIM_96
-  columns8(op, 16u);
-#endif
-#ifdef HEAD_DIM_128
-  columns8(op, 16u);
-  columns8(op, 24u);
-#endif
-}
 #endif
 
 // Δ = dO · O for one query row (vec4 index `base`).

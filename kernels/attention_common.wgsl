@@ -58,6 +58,15 @@ fn kv_index(b: u32, s: u32, h: u32) -> u32 {
   return b * params.kv_batch + s * params.kv_seq + h * params.kv_head;
 }
 
+// Valid keys of sequence b (the includer declares `key_lengths` when KEY_LENGTHS is defined).
+fn sequence_keys(b: u32) -> u32 {
+#ifdef KEY_LENGTHS
+  return min(params.s_len, key_lengths[b]);
+#else
+  return params.s_len;
+#endif
+}
+
 // Keys [0, limit) are visible to query t of a sequence with `key_len` valid keys.
 fn key_limit(t: u32, key_len: u32) -> u32 {
   let causal = max(i32(t) + params.limit_offset, 0);

@@ -33,14 +33,6 @@
 @group(0) @binding(5) var<uniform> params: Params;
 #endif
 
-fn sequence_keys(b: u32) -> u32 {
-#ifdef KEY_LENGTHS
-  return min(params.s_len, key_lengths[b]);
-#else
-  return params.s_len;
-#endif
-}
-
 fn max4(x: vec4<f32>) -> f32 {
   return max(max(x.x, x.y), max(x.z, x.w));
 }
@@ -163,36 +155,7 @@ fn column(op: u32, c: u32) {
   }
 }
 
-fn columns8(op: u32, c0: u32) {
-  column(op, c0);
-  column(op, c0 + 1u);
-  column(op, c0 + 2u);
-  column(op, c0 + 3u);
-  column(op, c0 + 4u);
-  column(op, c0 + 5u);
-  column(op, c0 + 6u);
-  column(op, c0 + 7u);
-}
-
-// `column(op, c)` for c = 0 .. DV - 1, every c a constant after inlining.
-fn all_columns(op: u32) {
-  columns8(op, 0u);
-#ifndef HEAD_DIM_32
-  columns8(op, 8u);
-#endif
-#ifdef HEAD_DIM_96
-  columns8(op, 16u);
-#endif
-#ifdef HEAD_DIM_128
-  columns8(op, 16u);
-  columns8(op, 24u);
-#endif
-}
-
-// acc + a · b as one chain of fma.
-fn dot_acc(a: vec4<f32>, b: vec4<f32>, acc: f32) -> f32 {
-  return fma(a.w, b.w, fma(a.z, b.z, fma(a.y, b.y, fma(a.x, b.x, acc))));
-}
+#include "attention_columns.wgsl"
 
 // Keys per step of the key loop: lanes 0 .. KEY_STEP - 1 each load one key, and the step goes
 // through the online softmax at once (one rescale per 8 keys; against 4: lavapipe, T = 512, full
